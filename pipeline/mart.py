@@ -1,0 +1,142 @@
+"""The mart (ClickHouse, as a server through clickhouse-driver or embedded as chDB): connections,
+migrations applied once and recorded in ClickHouse itself, and the named collection through which
+ClickHouse reads the warehouse."""
+
+import re
+from pathlib import Path
+
+from jinja2 import Environment, StrictUndefined
+
+from pipeline import PipelineError
+from pipeline.config import ClickHouseURL, dsn_parts
+from pipeline.warehouse import first_line
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "mart"
+
+
+class Mart:
+    """One ClickHouse database; `execute` returns rows, `insert` the number of rows written."""
+
+    def __init__(self, url: ClickHouseURL):
+        self.url = url
+        self.database = url.database
+        self.warehouse_collection = f"{url.database}_warehouse"
+
+    def execute(self, query: str) -> list[tuple]:
+        try:
+            return self._execute(query)
+        except Exception as error:
+            raise PipelineError("mart", first_line(error)) from None
+
+    def insert(self, query: str) -> int:
+        try:
+            return self._insert(query)
+        except Exception as error:
+            raise PipelineError("mart", first_line(error)) from None
+
+
+class ChdbMart(Mart):
+    """chDB opens one engine per process, bound to one path: the connection is shared."""
+
+    _open: dict[str, object] = {}
+
+    def __init__(self, url: ClickHouseURL):
+        super().__init__(url)
+        import chdb
+
+        if url.path not in self._open:
+            if self._open:
+                raise PipelineError("mart", f"chDB is already open at {next(iter(self._open))} in this process")
+            try:
+                self._open[url.path] = chdb.connect(url.path)
+            except Exception as error:
+                raise PipelineError("mart", f"cannot open chDB at {url.path}: {first_line(error)}") from None
+        self.connection = self._open[url.path]
+
+    def _execute(self, query: str) -> list[tuple]:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(query)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def _insert(self, query: str) -> int:
+        return self.connection.query(query).rows_written()
+
+
+class ServerMart(Mart):
+    def __init__(self, url: ClickHouseURL):
+        super().__init__(url)
+        from clickhouse_driver import Client
+
+        self.client = Client(host=url.host, port=url.port, user=url.user, password=url.password)
+        self.execute("SELECT 1")
+
+    def _execute(self, query: str) -> list[tuple]:
+        return self.client.execute(query)
+
+    def _insert(self, query: str) -> int:
+        self.client.execute(query)
+        return self.client.last_query.progress.written_rows
+
+
+def connect(url: str) -> Mart:
+    parsed = ClickHouseURL.parse(url)
+    return ChdbMart(parsed) if parsed.kind == "chdb" else ServerMart(parsed)
+
+
+def split_statements(script: str) -> list[str]:
+    """Statements of a migration: separated by `;` at the end of a line, comment lines dropped."""
+    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
+    return [part.strip() for part in re.split(r";\s*$", "\n".join(lines), flags=re.M) if part.strip()]
+
+
+def migrate(mart: Mart) -> list[str]:
+    """Apply the mart migrations not yet recorded in <mart>.schema_migrations, in file-name order."""
+    db = mart.database
+    mart.execute(f"CREATE DATABASE IF NOT EXISTS {db}")
+    mart.execute(
+        f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations (id String, applied_at DateTime DEFAULT now())"
+        " ENGINE = MergeTree ORDER BY id"
+    )
+    applied = {row[0] for row in mart.execute(f"SELECT id FROM {db}.schema_migrations")}
+    done = []
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        if path.stem in applied:
+            continue
+        for statement in split_statements(render_migration(path, mart)):
+            mart.execute(statement)
+        mart.execute(f"INSERT INTO {db}.schema_migrations (id) VALUES ({quote(path.stem)})")
+        done.append(path.stem)
+    return done
+
+
+def render_migration(path: Path, mart: Mart) -> str:
+    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
+    return env.from_string(path.read_text()).render(mart=mart.database)
+
+
+def quote(value) -> str:
+    """A ClickHouse string literal."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def collection_statements(mart: Mart, warehouse_dsn: str, mask: bool = False) -> list[str]:
+    """(Re)create the named collection through which ClickHouse reads the warehouse."""
+    params = dsn_parts(warehouse_dsn, "warehouse")
+    settings = {
+        "host": params.get("host", "localhost"),
+        "port": int(params.get("port") or 5432),
+        "database": params.get("dbname", params.get("user", "postgres")),
+        "user": params.get("user", "postgres"),
+        "password": "********" if mask and params.get("password") else params.get("password", ""),
+    }
+    name = mart.warehouse_collection
+    body = ", ".join(f"{key} = {value if isinstance(value, int) else quote(value)}" for key, value in settings.items())
+    return [f"DROP NAMED COLLECTION IF EXISTS {name}", f"CREATE NAMED COLLECTION {name} AS {body}"]
+
+
+def bind_warehouse(mart: Mart, warehouse_dsn: str) -> None:
+    for statement in collection_statements(mart, warehouse_dsn):
+        mart.execute(statement)

@@ -1,0 +1,166 @@
+"""One run of the pipeline: bind the databases, apply migrations, run every transform in order."""
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import psycopg
+
+from pipeline import PipelineError, embedded, mart, transforms, warehouse
+from pipeline.config import Config
+from pipeline.warehouse import first_line
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the three databases are, once the embedded default has filled the gaps in the config."""
+
+    source_dsn: str
+    warehouse_dsn: str
+    clickhouse_url: str
+
+
+def resolve(config: Config) -> Endpoints:
+    """The configured databases; what is not configured comes from the embedded default in DATA_DIR."""
+    server = None
+    if not (config.source_dsn and config.warehouse_dsn):
+        server = embedded.start_postgres(config.data_dir)
+    return Endpoints(
+        source_dsn=config.source_dsn or embedded.ensure_demo_source(server),
+        warehouse_dsn=config.warehouse_dsn or embedded.ensure_warehouse(server),
+        clickhouse_url=config.clickhouse_url or f"chdb://{config.data_dir / 'chdb'}",
+    )
+
+
+@dataclass
+class StepResult:
+    step: str
+    database: str
+    rows: int
+    ms: int
+
+
+def run_once(endpoints: Endpoints, log=print) -> list[StepResult]:
+    """Run the whole pipeline once; raise PipelineError naming the database that failed."""
+    meta = warehouse.connect(endpoints.warehouse_dsn, autocommit=True)
+    try:
+        if not warehouse.try_run_lock(meta):
+            log("another run holds this warehouse's run lock: waiting for it to finish")
+            warehouse.wait_run_lock(meta)
+        prepare(meta, endpoints, log)
+        the_mart = mart.connect(endpoints.clickhouse_url)
+        for migration in mart.migrate(the_mart):
+            log(f"mart migration applied: {migration}")
+        mart.bind_warehouse(the_mart, endpoints.warehouse_dsn)
+        return run_steps(meta, endpoints, the_mart, log)
+    finally:
+        meta.close()
+
+
+def prepare(meta: psycopg.Connection, endpoints: Endpoints, log) -> None:
+    for migration in warehouse.migrate(endpoints.warehouse_dsn):
+        log(f"warehouse migration applied: {migration}")
+    try:
+        warehouse.bind_source(meta, endpoints.source_dsn)
+    except psycopg.Error as error:
+        raise PipelineError("warehouse", f"cannot bind the source server: {first_line(error)}") from None
+
+
+def run_steps(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log) -> list[StepResult]:
+    run_id, load_ts = warehouse.start_run(meta)
+    renderer = transforms.Renderer(transforms.discover(), load_ts, the_mart.database)
+    results = []
+    work = warehouse.connect(endpoints.warehouse_dsn)
+    try:
+        steps = transforms.ordered(renderer.transforms, renderer)
+        log(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}")
+        for transform, sql in steps:
+            result = run_step(meta, run_id, transform, sql, work, the_mart)
+            log(f"  {result.step:<52} {result.rows:>9} rows {result.ms:>8} ms")
+            results.append(result)
+    except BaseException as error:
+        status = "failed" if isinstance(error, Exception) else "interrupted"
+        warehouse.finish_run(meta, run_id, status, str(error))
+        raise
+    finally:
+        work.close()
+    warehouse.finish_run(meta, run_id, "success")
+    total_rows = sum(result.rows for result in results)
+    total_ms = sum(result.ms for result in results)
+    log(f"run {run_id}: success, {total_rows} rows in {total_ms} ms")
+    return results
+
+
+def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work, the_mart) -> StepResult:
+    """One step: a transaction in the warehouse, or one INSERT … SELECT inside ClickHouse."""
+    step = transform.target(the_mart.database)
+    warehouse.start_step(meta, run_id, step, transform.engine)
+    started = time.monotonic()
+    try:
+        rows = execute_in_warehouse(work, sql) if transform.engine == "warehouse" else the_mart.insert(sql)
+    except BaseException as error:
+        message = f"step {step} failed: {first_line(error)}"
+        ms = elapsed_ms(started)
+        warehouse.finish_step(meta, run_id, step, "failed", None, ms, message)
+        if isinstance(error, psycopg.Error):
+            raise PipelineError("warehouse", message) from None
+        if isinstance(error, PipelineError):
+            raise PipelineError(error.database, message) from None
+        raise
+    ms = elapsed_ms(started)
+    warehouse.finish_step(meta, run_id, step, "success", rows, ms)
+    return StepResult(step, transform.engine, rows, ms)
+
+
+def execute_in_warehouse(work: psycopg.Connection, sql: str) -> int:
+    """Run a transform's statements in one transaction; return the rows they inserted."""
+    rows = 0
+    with work.transaction():
+        cursor = work.execute(sql)
+        while True:
+            rows += max(cursor.rowcount, 0) if (cursor.statusmessage or "").startswith("INSERT") else 0
+            if not cursor.nextset():
+                break
+    return rows
+
+
+def elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def plan(endpoints: Endpoints | None, config: Config) -> str:
+    """The SQL a run would execute, in order, with passwords masked; nothing is executed."""
+    load_ts = datetime.now(UTC)
+    database = mart.ClickHouseURL.parse(config.clickhouse_url).database if config.clickhouse_url else "mart"
+    renderer = transforms.Renderer(transforms.discover(), load_ts, database)
+    parts = [f"-- plan: rendered {load_ts.isoformat()}; a run stamps its rows with its own load_ts"]
+    parts += binding_plan(config, database)
+    for transform, sql in transforms.ordered(renderer.transforms, renderer):
+        parts.append(f"-- step {transform.target(database)} ({transform.engine})\n{sql}")
+    return "\n".join(parts)
+
+
+def binding_plan(config: Config, database: str) -> list[str]:
+    source = config.source_dsn
+    parts = ["-- bind the source (warehouse)"]
+    if source:
+        statements = warehouse.binding_statements(source, set(warehouse.ADDRESS_OPTIONS), mask=True)
+        parts += [statement.as_string(None) + ";" for statement in statements]
+    else:
+        parts.append("-- the embedded demo source database in DATA_DIR")
+    parts.append("-- bind the warehouse (mart)")
+    if config.warehouse_dsn:
+        url = mart.ClickHouseURL.parse(config.clickhouse_url or "chdb:///embedded")
+        parts += [s + ";" for s in mart.collection_statements(mart.Mart(url), config.warehouse_dsn, mask=True)]
+    else:
+        parts.append("-- the embedded warehouse database in DATA_DIR")
+    return parts
+
+
+def report(the_mart: mart.Mart) -> list[tuple]:
+    """Per course: distinct lesson titles (the original README's figure) and lesson instances."""
+    return the_mart.execute(
+        f"SELECT h_course_title, uniqExact(h_lesson_title), count(lesson_id)"
+        f" FROM {the_mart.database}.dm_courses_modules_lessons_streams"
+        f" GROUP BY h_course_title ORDER BY h_course_title"
+    )

@@ -1,0 +1,147 @@
+"""The warehouse (PostgreSQL): connections, yoyo migrations, the postgres_fdw source binding, the run log."""
+
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+from pipeline import PipelineError
+from pipeline.config import dsn_parts
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "warehouse"
+SOURCE_SERVER = "source_db"
+# Fixed session settings: hashdiffs are computed from the text form of timestamps, which must not
+# depend on whoever configured the server.
+SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1"
+ADDRESS_OPTIONS = ("host", "port", "dbname")
+RUN_LOCK = 0x0C0C_5EED  # pg_advisory_lock key: one run at a time per warehouse
+
+
+def connect(dsn: str, database: str = "warehouse", autocommit: bool = False) -> psycopg.Connection:
+    """A connection with the pipeline's session settings; a failure is one line naming the database."""
+    params = dsn_parts(dsn, database)
+    options = " ".join(filter(None, [params.get("options"), SESSION_OPTIONS]))
+    try:
+        return psycopg.connect(dsn, autocommit=autocommit, options=options, application_name="course-pipeline")
+    except psycopg.OperationalError as error:
+        raise PipelineError(database, f"cannot connect: {first_line(error)}") from None
+
+
+def first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def yoyo_uri(dsn: str) -> str:
+    """The DSN in yoyo's URI form (postgresql+psycopg://…), socket directories as ?host=."""
+    params = dsn_parts(dsn, "warehouse")
+    user = quote(params.get("user", ""), safe="")
+    password = params.get("password")
+    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
+    host = params.get("host", "")
+    port = params.get("port", "")
+    dbname = quote(params.get("dbname", ""), safe="")
+    if host.startswith("/"):
+        query = f"?host={quote(host, safe='/')}" + (f"&port={port}" if port else "")
+        return f"postgresql+psycopg://{auth}/{dbname}{query}"
+    return f"postgresql+psycopg://{auth}{host}{':' + port if port else ''}/{dbname}"
+
+
+def migrate(dsn: str) -> list[str]:
+    """Apply pending warehouse migrations (yoyo); return the ids applied."""
+    from yoyo import get_backend, read_migrations
+
+    try:
+        backend = get_backend(yoyo_uri(dsn))
+        migrations = read_migrations(str(MIGRATIONS))
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+    except PipelineError:
+        raise
+    except Exception as error:
+        raise PipelineError("warehouse", f"migration failed: {first_line(error)}") from None
+    return [migration.id for migration in pending]
+
+
+def binding_statements(source_dsn: str, existing: set[str], mask: bool = False) -> list[sql.Composed]:
+    """Statements that point the foreign server at SOURCE_DSN: address on the server, login on the
+    user mapping. `existing` names the server options already set (ADD fails on those, SET on others)."""
+    params = dsn_parts(source_dsn, "source")
+    if mask and "password" in params:
+        params["password"] = "********"
+    server = sql.Identifier(SOURCE_SERVER)
+    address = [
+        option(verb="SET" if key in existing else "ADD", key=key, value=params[key])
+        for key in ADDRESS_OPTIONS
+        if key in params
+    ]
+    address += [option(verb="DROP", key=key) for key in ADDRESS_OPTIONS if key in existing - params.keys()]
+    login = [option(key=key, value=params[key]) for key in ("user", "password") if key in params]
+    statements = [sql.SQL("DROP USER MAPPING IF EXISTS FOR CURRENT_USER SERVER {}").format(server)]
+    if address:
+        statements.insert(0, sql.SQL("ALTER SERVER {} OPTIONS ({})").format(server, sql.SQL(", ").join(address)))
+    mapping = sql.SQL("CREATE USER MAPPING FOR CURRENT_USER SERVER {}").format(server)
+    if login:
+        mapping = sql.SQL("{} OPTIONS ({})").format(mapping, sql.SQL(", ").join(login))
+    return statements + [mapping]
+
+
+def option(key: str, value: str | None = None, verb: str = "") -> sql.Composed:
+    """One item of an OPTIONS (…) list: [ADD|SET|DROP] name ['value']."""
+    parts = [sql.SQL(verb), sql.Identifier(key)] if verb else [sql.Identifier(key)]
+    if value is not None:
+        parts.append(sql.Literal(value))
+    return sql.SQL(" ").join(parts)
+
+
+def bind_source(conn: psycopg.Connection, source_dsn: str) -> None:
+    """Point the foreign server at SOURCE_DSN, in one transaction. The source is only ever read."""
+    with conn.transaction():
+        existing = conn.execute(
+            "SELECT option_name FROM pg_options_to_table("
+            "(SELECT srvoptions FROM pg_foreign_server WHERE srvname = %s))",
+            [SOURCE_SERVER],
+        ).fetchall()
+        for statement in binding_statements(source_dsn, {name for (name,) in existing}):
+            conn.execute(statement)
+
+
+def try_run_lock(conn: psycopg.Connection) -> bool:
+    """Take the per-warehouse run lock for this session if it is free; held until the session ends."""
+    return conn.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK]).fetchone()[0]
+
+
+def wait_run_lock(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT pg_advisory_lock(%s)", [RUN_LOCK])
+
+
+def start_run(conn: psycopg.Connection) -> tuple[int, object]:
+    """Record a new run; its load timestamp stamps every row the run writes."""
+    return conn.execute(
+        "INSERT INTO meta.run (load_ts, status) VALUES (clock_timestamp(), 'running') RETURNING run_id, load_ts"
+    ).fetchone()
+
+
+def finish_run(conn: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:
+    conn.execute(
+        "UPDATE meta.run SET status = %s, error = %s, finished_at = clock_timestamp() WHERE run_id = %s",
+        [status, error, run_id],
+    )
+
+
+def start_step(conn: psycopg.Connection, run_id: int, step: str, database: str) -> None:
+    conn.execute(
+        "INSERT INTO meta.run_step (run_id, step, database, started_at, status)"
+        " VALUES (%s, %s, %s, clock_timestamp(), 'running')",
+        [run_id, step, database],
+    )
+
+
+def finish_step(conn, run_id: int, step: str, status: str, rows: int | None, ms: int, error: str | None = None):
+    conn.execute(
+        "UPDATE meta.run_step SET status = %s, rows_written = %s, duration_ms = %s, error = %s"
+        " WHERE run_id = %s AND step = %s",
+        [status, rows, ms, error, run_id, step],
+    )

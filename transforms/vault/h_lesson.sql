@@ -1,0 +1,5 @@
+-- h_lesson: one row per stream_module_lesson id ever seen.
+INSERT INTO vault.h_lesson (hk_lesson, lesson_id, load_ts, record_source)
+SELECT stg.hk_lesson, stg.lesson_id, {{ load_ts }}, 'source.stream_module_lesson'
+FROM {{ ref('stg_lesson') }} AS stg
+WHERE NOT EXISTS (SELECT FROM vault.h_lesson AS h WHERE h.hk_lesson = stg.hk_lesson);
