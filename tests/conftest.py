@@ -1,0 +1,118 @@
+"""Real engines for the tests: embedded PostgreSQL servers and one chDB engine, started here.
+
+Every test gets its own source, warehouse and mart databases on shared servers, so tests cannot
+see each other's data. chDB binds one path per process, so tests share that path and differ by
+mart database.
+"""
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipeline import embedded, mart
+from pipeline.run import Endpoints, run_once
+
+ROOT = Path(__file__).resolve().parent.parent
+_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> str:
+    """The main PostgreSQL server: sources and warehouses of every test."""
+    return embedded.start_postgres(tmp_path_factory.mktemp("pg-main"))
+
+
+@pytest.fixture(scope="session")
+def other_pg_server(tmp_path_factory) -> str:
+    """A second, separate PostgreSQL server, for a source that is not on the warehouse's server."""
+    return embedded.start_postgres(tmp_path_factory.mktemp("pg-other"))
+
+
+@pytest.fixture(scope="session")
+def chdb_path(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("chdb")
+
+
+def demo_source(server_dsn: str, name: str) -> str:
+    """A fresh source database with the demo catalog, copied from a template made once per server."""
+    embedded.ensure_demo_source(server_dsn, "demo_template")
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE demo_template")
+    return embedded.database_dsn(server_dsn, name)
+
+
+class Pipeline:
+    """One test's source, warehouse and mart, and ways to look into each."""
+
+    def __init__(self, endpoints: Endpoints):
+        self.endpoints = endpoints
+        self.mart = mart.connect(endpoints.clickhouse_url)
+        self.log: list[str] = []
+
+    def run(self):
+        return run_once(self.endpoints, log=self.log.append)
+
+    def source(self, statement: str, params=None) -> None:
+        with psycopg.connect(self.endpoints.source_dsn, autocommit=True) as conn:
+            conn.execute(statement, params)
+
+    def warehouse(self, query: str, params=None) -> list[tuple]:
+        with psycopg.connect(self.endpoints.warehouse_dsn) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def scalar(self, query: str, params=None):
+        return self.warehouse(query, params)[0][0]
+
+    def mart_rows(self, query: str) -> list[tuple]:
+        """A ClickHouse query; {mart} stands for this test's mart database."""
+        return self.mart.execute(query.format(mart=self.mart.database))
+
+    def vault_counts(self) -> dict[str, int]:
+        tables = self.warehouse(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = 'vault' AND table_type = 'BASE TABLE' ORDER BY 1"
+        )
+        return {name: self.scalar(f"SELECT count(*) FROM vault.{name}") for (name,) in tables}
+
+    def mart_data_count(self) -> int:
+        return self.mart_rows("SELECT count() FROM {mart}.dm_courses_modules_lessons_streams_data")[0][0]
+
+    def view(self, where: str = "1") -> list[dict]:
+        """Rows of the consumer view, as dicts, ordered by their ids."""
+        db = self.mart.database
+        names = self.mart.execute(
+            f"SELECT name FROM system.columns WHERE database = '{db}'"
+            " AND table = 'dm_courses_modules_lessons_streams' ORDER BY position"
+        )
+        rows = self.mart.execute(
+            f"SELECT * FROM {db}.dm_courses_modules_lessons_streams WHERE {where}"
+            " ORDER BY course_id, stream_id, module_id, lesson_id"
+        )
+        return [dict(zip([name for (name,) in names], row, strict=True)) for row in rows]
+
+
+@pytest.fixture
+def pipeline(pg_server, chdb_path) -> Pipeline:
+    number = next(_numbers)
+    source = demo_source(pg_server, f"source_{number}")
+    warehouse = embedded.ensure_warehouse(pg_server, f"warehouse_{number}")
+    return Pipeline(Endpoints(source, warehouse, f"chdb://{chdb_path}?database=mart_{number}"))
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    """runner.py in a subprocess, as a user runs it."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DSN", "WAREHOUSE_DSN", "CLICKHOUSE_URL")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "runner.py"), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
+    )

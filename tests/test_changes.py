@@ -1,0 +1,160 @@
+"""The source changes under the pipeline: edits, moves, deletes, odd values. History stays, the mart
+shows exactly the current state."""
+
+import pytest
+
+
+def test_edits_add_satellite_and_link_rows_only_and_the_mart_shows_the_new_state(pipeline):
+    pipeline.run()
+    before = pipeline.vault_counts()
+
+    pipeline.source("UPDATE course SET title = 'Data Analytics' WHERE id = 3")
+    pipeline.source("UPDATE stream_module_lesson SET description = 'A longer read' WHERE id = 1")
+    pipeline.source("UPDATE stream_module_lesson SET stream_module_id = 2 WHERE id = 2")  # Python -> Math
+    pipeline.run()
+
+    after = pipeline.vault_counts()
+    changed = {table: after[table] - before[table] for table in after if after[table] != before[table]}
+    assert changed == {
+        "s_course": 1,  # renamed
+        "s_lesson": 1,  # description
+        "l_module_lesson": 1,  # the new relationship; the old one stays in history
+        "s_module_lesson_eff": 2,  # old relationship ended, new one started
+    }
+
+    view = pipeline.view()
+    assert len(view) == 36
+    titles = {row["h_course_title"] for row in view}
+    assert titles == {"Data Analytics", "Data Engineering", "Data Science"}
+    [lesson_1] = pipeline.view("lesson_id = 1")
+    assert lesson_1["s_lesson_description"] == "A longer read"
+    [moved] = pipeline.view("lesson_id = 2")
+    assert (moved["module_id"], moved["h_module_title"]) == (2, "Math")
+    assert len(pipeline.view("module_id = 1")) == 1
+    assert len(pipeline.view("module_id = 2")) == 3
+
+
+def test_history_answers_what_a_row_looked_like_before(pipeline):
+    pipeline.run()
+    pipeline.source("UPDATE course SET title = 'Data Analytics' WHERE id = 3")
+    pipeline.run()
+    history = pipeline.warehouse(
+        "SELECT s.title, s.is_deleted FROM vault.s_course s JOIN vault.h_course h USING (hk_course)"
+        " WHERE h.course_id = 3 ORDER BY s.load_ts"
+    )
+    assert history == [("Data Analysis", False), ("Data Analytics", False)]
+
+
+def test_a_deleted_lesson_leaves_the_mart_and_comes_back_when_reinserted(pipeline):
+    pipeline.run()
+    pipeline.source("DELETE FROM stream_module_lesson WHERE id = 5")
+    pipeline.run()
+
+    assert pipeline.view("lesson_id = 5") == []
+    assert len(pipeline.view()) == 35
+    history = pipeline.warehouse(
+        "SELECT s.is_deleted, s.title FROM vault.s_lesson s JOIN vault.h_lesson h USING (hk_lesson)"
+        " WHERE h.lesson_id = 5 ORDER BY s.load_ts"
+    )
+    assert history == [(False, "PyTorch"), (True, "PyTorch")]
+    assert pipeline.scalar("SELECT count(*) FROM vault.h_lesson") == 36
+
+    pipeline.source(
+        "INSERT INTO stream_module_lesson (id, title, description, teacher_id, stream_module_id)"
+        " VALUES (5, 'PyTorch', 'back again', 2, 3)"
+    )
+    pipeline.run()
+    [row] = pipeline.view("lesson_id = 5")
+    assert (row["h_lesson_title"], row["s_lesson_description"], row["h_module_title"]) == (
+        "PyTorch",
+        "back again",
+        "Machine Learning",
+    )
+    assert len(pipeline.view()) == 36
+    assert pipeline.scalar("SELECT count(*) FROM vault.h_lesson") == 36
+
+
+def test_a_deleted_stream_takes_its_modules_and_lessons_out_of_the_mart(pipeline):
+    pipeline.run()
+    pipeline.source("DELETE FROM stream_module_lesson WHERE stream_module_id IN (1, 2, 3)")
+    pipeline.source("DELETE FROM stream_module WHERE stream_id = 1")
+    pipeline.source("DELETE FROM stream WHERE id = 1")
+    pipeline.run()
+    # Data Science had only that stream: it stays, once, with no stream
+    [course] = pipeline.view("course_id = 1")
+    assert course["stream_id"] is None and course["h_stream_name"] is None
+    assert len(pipeline.view()) == 31
+
+
+def test_a_soft_delete_is_an_attribute_the_mart_shows(pipeline):
+    pipeline.run()
+    pipeline.source("UPDATE stream_module_lesson SET deleted_at = '2024-01-02 03:04:05' WHERE id = 7")
+    pipeline.run()
+    [row] = pipeline.view("lesson_id = 7")
+    assert str(row["s_lesson_deleted_at"]) == "2024-01-02 03:04:05"
+
+
+ODD_TITLES = [
+    "O'Reilly's \"Python\"",
+    "back\\slash \\n not a newline",
+    "Переменные и типы",
+    "Emoji 🐍🚀 lesson",
+    "'); DROP TABLE vault.h_course; --",
+    "",
+    None,
+]
+
+
+def test_odd_titles_reach_the_mart_unchanged(pipeline):
+    pipeline.run()
+    for lesson_id, title in enumerate(ODD_TITLES, start=1):
+        pipeline.source("UPDATE stream_module_lesson SET title = %s WHERE id = %s", [title, lesson_id])
+    pipeline.source("UPDATE course SET title = %s WHERE id = 2", ["Инженерия данных 'DE'"])
+    pipeline.source("UPDATE stream SET name = NULL WHERE id = 2")
+    pipeline.run()
+
+    for lesson_id, title in enumerate(ODD_TITLES, start=1):
+        [row] = pipeline.view(f"lesson_id = {lesson_id}")
+        assert row["h_lesson_title"] == title, lesson_id
+    assert {row["h_course_title"] for row in pipeline.view("course_id = 2")} == {"Инженерия данных 'DE'"}
+    assert {row["h_stream_name"] for row in pipeline.view("stream_id = 2")} == {None}
+    assert pipeline.scalar("SELECT count(*) FROM vault.h_course") == 3
+
+
+def test_null_and_empty_string_are_different_content(pipeline):
+    pipeline.source("UPDATE stream_module_lesson SET homework_url = NULL WHERE id = 1")
+    pipeline.run()
+    pipeline.source("UPDATE stream_module_lesson SET homework_url = '' WHERE id = 1")
+    pipeline.run()
+    [row] = pipeline.view("lesson_id = 1")
+    assert row["s_lesson_homework_url"] == ""
+    assert pipeline.scalar("SELECT count(*) FROM vault.s_lesson") == 37
+
+
+def test_a_course_without_streams_appears_once_with_empty_columns(pipeline):
+    pipeline.source(
+        "INSERT INTO course (id, title, icon_url, is_auto_course_enroll, is_demo_enroll)"
+        " VALUES (4, 'Data Visualisation', NULL, FALSE, FALSE)"
+    )
+    pipeline.run()
+    [row] = pipeline.view("course_id = 4")
+    assert row["h_course_title"] == "Data Visualisation"
+    empty = [name for name in row if name.startswith(("h_stream", "s_stream", "h_module", "l_module", "s_module"))]
+    empty += [name for name in row if name.startswith(("h_lesson", "s_lesson"))]
+    empty += ["stream_id", "module_id", "lesson_id"]
+    assert {name: row[name] for name in empty} == dict.fromkeys(empty)
+
+    # once it gets a stream, that row replaces the empty one
+    pipeline.source("INSERT INTO stream (id, course_id, name) VALUES (7, 4, 'DV_Stream_1')")
+    pipeline.run()
+    [row] = pipeline.view("course_id = 4")
+    assert (row["stream_id"], row["h_stream_name"], row["module_id"]) == (7, "DV_Stream_1", None)
+
+
+@pytest.mark.parametrize("change", ["UPDATE course SET icon_url = icon_url", "UPDATE stream SET id = id"])
+def test_an_update_that_changes_nothing_writes_nothing(pipeline, change):
+    pipeline.run()
+    before = pipeline.vault_counts(), pipeline.mart_data_count()
+    pipeline.source(change)
+    pipeline.run()
+    assert (pipeline.vault_counts(), pipeline.mart_data_count()) == before

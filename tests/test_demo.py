@@ -1,0 +1,110 @@
+"""The demo catalog end to end: source -> vault -> mart, and what the original got wrong."""
+
+from pathlib import Path
+
+# The original README's "lessons per course" query, byte for byte.
+ORIGINAL_LESSONS_PER_COURSE = (Path(__file__).parent / "sql" / "original_lessons_per_course.sql").read_text()
+
+
+def test_original_readme_query_runs_unchanged_on_the_mart(pipeline):
+    pipeline.run()
+    pipeline.mart.execute(f"USE {pipeline.mart.database}")
+    rows = pipeline.mart.execute(ORIGINAL_LESSONS_PER_COURSE)
+    assert sorted(rows) == [("Data Analysis", 6), ("Data Engineering", 6), ("Data Science", 6)]
+
+
+def test_report_counts_distinct_titles_and_instances(pipeline):
+    from pipeline.run import report
+
+    pipeline.run()
+    assert report(pipeline.mart) == [
+        ("Data Analysis", 6, 18),
+        ("Data Engineering", 6, 12),
+        ("Data Science", 6, 6),
+    ]
+
+
+def test_hubs_hold_one_row_per_source_id_not_per_title(pipeline):
+    pipeline.run()
+    counts = pipeline.vault_counts()
+    assert counts["h_course"] == 3
+    assert counts["h_stream"] == 6
+    assert counts["h_module"] == 18  # the title-keyed original had 9
+    assert counts["h_lesson"] == 36  # the title-keyed original had 18
+    # six different lessons called "Variables", each with its own satellite row
+    assert pipeline.scalar("SELECT count(*) FROM vault.v_lesson WHERE title = 'Variables'") == 6
+    assert pipeline.scalar("SELECT count(DISTINCT lesson_id) FROM vault.v_lesson WHERE title = 'Variables'") == 6
+
+
+def test_first_load_fills_every_table_once(pipeline):
+    pipeline.run()
+    assert pipeline.vault_counts() == {
+        "h_course": 3,
+        "h_lesson": 36,
+        "h_module": 18,
+        "h_stream": 6,
+        "l_course_stream": 6,
+        "l_module_lesson": 36,
+        "l_stream_module": 18,
+        "s_course": 3,
+        "s_course_stream_eff": 6,
+        "s_lesson": 36,
+        "s_module": 18,
+        "s_module_lesson_eff": 36,
+        "s_stream": 6,
+        "s_stream_module_eff": 18,
+    }
+    assert pipeline.mart_data_count() == 36
+    assert len(pipeline.view()) == 36
+
+
+def test_mart_rows_carry_the_source_values(pipeline):
+    pipeline.run()
+    [row] = pipeline.view("lesson_id = 11")
+    assert row["h_course_title"] == "Data Engineering"
+    assert row["h_stream_name"] == "DE_Stream_2"
+    assert row["h_module_title"] == "ETL"
+    assert row["l_module_order_in_stream"] == 3
+    assert row["h_lesson_title"] == "Cron"
+    assert row["s_lesson_description"] == "TL;DR"
+    assert str(row["s_lesson_start_at"]) == "2023-03-25 00:00:00"
+    assert row["s_lesson_deleted_at"] is None
+    assert row["s_stream_is_open"] is True
+    assert row["s_stream_homework_deadline_days"] == 7
+    assert row["s_course_is_auto_course_enroll"] is False
+
+
+def test_a_second_run_over_an_unchanged_source_writes_nothing(pipeline):
+    pipeline.run()
+    vault_before, mart_before = pipeline.vault_counts(), pipeline.mart_data_count()
+    results = pipeline.run()
+    assert pipeline.vault_counts() == vault_before
+    assert pipeline.mart_data_count() == mart_before
+    written = {r.step: r.rows for r in results if not r.step.startswith("staging.")}
+    assert set(written.values()) == {0}, written
+    assert pipeline.scalar("SELECT count(DISTINCT load_ts) FROM vault.s_lesson") == 1
+
+
+def test_one_run_one_load_timestamp(pipeline):
+    pipeline.run()
+    stamps = pipeline.warehouse(
+        "SELECT DISTINCT load_ts FROM vault.h_course UNION SELECT load_ts FROM vault.s_lesson"
+        " UNION SELECT load_ts FROM vault.l_module_lesson UNION SELECT load_ts FROM vault.s_stream_module_eff"
+    )
+    run_ts = pipeline.warehouse("SELECT load_ts FROM meta.run WHERE status = 'success'")
+    assert stamps == run_ts and len(stamps) == 1
+    [(mart_ts,)] = pipeline.mart_rows("SELECT DISTINCT version FROM {mart}.dm_courses_modules_lessons_streams_data")
+    assert mart_ts.replace(tzinfo=None) == run_ts[0][0].replace(tzinfo=None)
+
+
+def test_runs_and_steps_are_recorded(pipeline):
+    pipeline.run()
+    pipeline.run()
+    runs = pipeline.warehouse("SELECT status, finished_at IS NOT NULL FROM meta.run ORDER BY run_id")
+    assert runs == [("success", True), ("success", True)]
+    steps = pipeline.warehouse(
+        "SELECT step, database, rows_written FROM meta.run_step WHERE run_id = (SELECT min(run_id) FROM meta.run)"
+    )
+    assert ("vault.h_lesson", "warehouse", 36) in steps
+    assert (f"{pipeline.mart.database}.dm_courses_modules_lessons_streams_data", "mart", 36) in steps
+    assert len(steps) == 19

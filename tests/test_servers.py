@@ -1,0 +1,139 @@
+"""The databases as a user configures them: a source on another server, failures, the command line."""
+
+import re
+
+import psycopg
+import pytest
+from conftest import Pipeline, demo_source, run_cli
+
+from pipeline import PipelineError, embedded
+from pipeline.run import Endpoints, report
+
+
+def test_a_source_on_another_server_loads_through_postgres_fdw(pg_server, other_pg_server, chdb_path):
+    source = demo_source(other_pg_server, "remote_source")
+    warehouse = embedded.ensure_warehouse(pg_server, "warehouse_remote")
+    assert source.split("?")[1] != warehouse.split("?")[1]  # two servers, two socket directories
+    pipeline = Pipeline(Endpoints(source, warehouse, f"chdb://{chdb_path}?database=mart_remote"))
+    pipeline.run()
+    assert report(pipeline.mart) == [("Data Analysis", 6, 18), ("Data Engineering", 6, 12), ("Data Science", 6, 6)]
+
+    pipeline.source("UPDATE stream_module_lesson SET title = 'Vectors' WHERE id = 4")
+    pipeline.run()
+    [row] = pipeline.view("lesson_id = 4")
+    assert row["h_lesson_title"] == "Vectors"
+    # the warehouse only reads: nothing of ours was created in the source
+    with psycopg.connect(source) as conn:
+        schemas = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname IN ('vault', 'staging', 'meta')")
+        assert schemas.fetchall() == []
+
+
+def test_a_failing_step_rolls_back_and_the_next_run_converges(pipeline):
+    pipeline.run()
+    pipeline.source("UPDATE stream_module_lesson SET title = 'Vectors' WHERE id = 4")
+    pipeline.source("ALTER TABLE stream_module_lesson RENAME COLUMN homework_url TO homework_link")
+    before = pipeline.vault_counts()
+
+    with pytest.raises(PipelineError) as failure:
+        pipeline.run()
+    assert failure.value.database == "warehouse"
+    assert "staging.stg_lesson" in str(failure.value) and "homework_url" in str(failure.value)
+    assert pipeline.vault_counts() == before
+    [(status, error)] = pipeline.warehouse("SELECT status, error FROM meta.run ORDER BY run_id DESC LIMIT 1")
+    assert status == "failed" and "homework_url" in error
+    last_step = "SELECT status FROM meta.run_step WHERE step = 'staging.stg_lesson' ORDER BY run_id DESC LIMIT 1"
+    assert pipeline.scalar(last_step) == "failed"
+
+    pipeline.source("ALTER TABLE stream_module_lesson RENAME COLUMN homework_link TO homework_url")
+    pipeline.run()
+    [row] = pipeline.view("lesson_id = 4")
+    assert row["h_lesson_title"] == "Vectors"
+    assert pipeline.vault_counts()["s_lesson"] == before["s_lesson"] + 1
+
+
+def test_a_mart_that_fell_behind_catches_up_on_the_next_run(pipeline):
+    pipeline.run()
+    db = pipeline.mart.database
+    pipeline.source("DELETE FROM stream_module_lesson WHERE id = 36")
+    pipeline.source("UPDATE stream_module_lesson SET title = 'Vectors' WHERE id = 4")
+    pipeline.mart.execute(f"RENAME TABLE {db}.dm_courses_modules_lessons_streams_data TO {db}.parked")
+    with pytest.raises(PipelineError) as failure:
+        pipeline.run()
+    assert failure.value.database == "mart"
+
+    pipeline.mart.execute(f"RENAME TABLE {db}.parked TO {db}.dm_courses_modules_lessons_streams_data")
+    pipeline.run()
+    assert pipeline.view("lesson_id = 36") == []
+    assert pipeline.view("lesson_id = 4")[0]["h_lesson_title"] == "Vectors"
+    assert len(pipeline.view()) == 35
+
+
+def test_cli_once_then_report_on_the_embedded_default(tmp_path):
+    env = {"DATA_DIR": str(tmp_path / "data")}
+    first = run_cli("once", env=env)
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"vault\.h_lesson\s+36 rows\s+\d+ ms", first.stdout)
+    assert re.search(r"run \d+: success, \d+ rows in \d+ ms", first.stdout)
+
+    second = run_cli("once", env=env)
+    assert second.returncode == 0, second.stderr
+    assert re.search(r"vault\.h_lesson\s+0 rows", second.stdout)
+    assert re.search(r"mart\.dm_courses_modules_lessons_streams_data\s+0 rows", second.stdout)
+
+    shown = run_cli("report", env=env)
+    assert shown.returncode == 0, shown.stderr
+    lines = [line.split() for line in shown.stdout.splitlines()[1:]]
+    assert lines == [
+        ["Data", "Analysis", "6", "18"],
+        ["Data", "Engineering", "6", "12"],
+        ["Data", "Science", "6", "6"],
+    ]
+
+
+def test_cli_unreachable_server_is_one_line_naming_the_database(tmp_path):
+    env = {
+        "SOURCE_DSN": "postgresql://loader:s3cret-pw@127.0.0.1:1/catalog",
+        "WAREHOUSE_DSN": "postgresql://loader:s3cret-pw@127.0.0.1:1/warehouse",
+        "DATA_DIR": str(tmp_path),
+    }
+    result = run_cli("once", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: warehouse: cannot connect")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert "s3cret-pw" not in result.stdout + result.stderr
+
+
+def test_cli_plan_masks_passwords_and_executes_nothing(tmp_path):
+    env = {
+        "SOURCE_DSN": "host=db.example port=5433 dbname=catalog user=reader password=s3cret-pw",
+        "WAREHOUSE_DSN": "postgresql://loader:an0ther-pw@127.0.0.1:1/warehouse",
+        "CLICKHOUSE_URL": "clickhouse://default:ch-pw@127.0.0.1:1/mart",
+        "DATA_DIR": str(tmp_path),
+    }
+    result = run_cli("plan", env=env)
+    assert result.returncode == 0, result.stderr
+    for secret in ("s3cret-pw", "an0ther-pw", "ch-pw"):
+        assert secret not in result.stdout + result.stderr
+    assert "\"password\" '********'" in result.stdout
+    assert "password = '********'" in result.stdout
+    steps = re.findall(r"^-- step (\S+)", result.stdout, flags=re.M)
+    assert len(steps) == 19
+    assert steps.index("staging.stg_lesson") < steps.index("vault.h_lesson") < steps.index("vault.s_lesson")
+    assert steps[-1] == "mart.dm_courses_modules_lessons_streams_data"
+    assert list(tmp_path.iterdir()) == []  # no server was started, no database created
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://x", "mart: CLICKHOUSE_URL must start with clickhouse:// or chdb://"),
+        ("chdb://relative/path", "mart: CLICKHOUSE_URL for chDB must be chdb:///absolute/path"),
+        ("chdb:///tmp/x?database=mart;DROP", "config: the mart database must be a plain identifier"),
+    ],
+)
+def test_cli_bad_clickhouse_url_is_a_clear_error(tmp_path, url, message):
+    result = run_cli("plan", env={"CLICKHOUSE_URL": url, "DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {message}")
+    assert len(result.stderr.strip().splitlines()) == 1
