@@ -34,6 +34,16 @@ class Mart:
         except Exception as error:
             raise PipelineError("mart", first_line(error)) from None
 
+    def run_script(self, script: str) -> int:
+        """Run a transform's statements in order; return the rows its last statement wrote."""
+        rows = 0
+        for statement in split_statements(script):
+            rows = self.insert(statement)
+        return rows
+
+    def has_rows(self, table: str) -> bool:
+        return bool(self.execute(f"SELECT count() FROM {self.database}.{table}")[0][0])
+
 
 class ChdbMart(Mart):
     """chDB opens one engine per process, bound to one path: the connection is shared."""

@@ -10,6 +10,8 @@ from pipeline import PipelineError, embedded, mart, transforms, warehouse
 from pipeline.config import Config
 from pipeline.warehouse import first_line
 
+MART_DATA = "dm_courses_modules_lessons_streams_data"
+
 
 @dataclass(frozen=True)
 class Endpoints:
@@ -67,8 +69,9 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log) -> None:
 
 
 def run_steps(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log) -> list[StepResult]:
+    loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(MART_DATA) else None
     run_id, load_ts = warehouse.start_run(meta)
-    renderer = transforms.Renderer(transforms.discover(), load_ts, the_mart.database)
+    renderer = transforms.Renderer(transforms.discover(), load_ts, the_mart.database, loaded_until)
     results = []
     work = warehouse.connect(endpoints.warehouse_dsn)
     try:
@@ -97,7 +100,10 @@ def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work,
     warehouse.start_step(meta, run_id, step, transform.engine)
     started = time.monotonic()
     try:
-        rows = execute_in_warehouse(work, sql) if transform.engine == "warehouse" else the_mart.insert(sql)
+        if transform.engine == "warehouse":
+            rows = execute_in_warehouse(work, sql, analyze=step)
+        else:
+            rows = the_mart.run_script(sql)
     except BaseException as error:
         message = f"step {step} failed: {first_line(error)}"
         ms = elapsed_ms(started)
@@ -112,8 +118,9 @@ def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work,
     return StepResult(step, transform.engine, rows, ms)
 
 
-def execute_in_warehouse(work: psycopg.Connection, sql: str) -> int:
-    """Run a transform's statements in one transaction; return the rows they inserted."""
+def execute_in_warehouse(work: psycopg.Connection, sql: str, analyze: str) -> int:
+    """Run a transform's statements in one transaction; return the rows they inserted. A table that
+    received rows is analyzed before the commit, so the next steps are planned on its real size."""
     rows = 0
     with work.transaction():
         cursor = work.execute(sql)
@@ -121,6 +128,8 @@ def execute_in_warehouse(work: psycopg.Connection, sql: str) -> int:
             rows += max(cursor.rowcount, 0) if (cursor.statusmessage or "").startswith("INSERT") else 0
             if not cursor.nextset():
                 break
+        if rows:
+            work.execute(f"ANALYZE {analyze}")
     return rows
 
 
@@ -133,7 +142,10 @@ def plan(endpoints: Endpoints | None, config: Config) -> str:
     load_ts = datetime.now(UTC)
     database = mart.ClickHouseURL.parse(config.clickhouse_url).database if config.clickhouse_url else "mart"
     renderer = transforms.Renderer(transforms.discover(), load_ts, database)
-    parts = [f"-- plan: rendered {load_ts.isoformat()}; a run stamps its rows with its own load_ts"]
+    parts = [
+        f"-- plan: rendered {load_ts.isoformat()}; a run stamps its rows with its own load_ts, and reads",
+        "-- from the vault what changed since the last complete run (here: everything, as on a first run)",
+    ]
     parts += binding_plan(config, database)
     for transform, sql in transforms.ordered(renderer.transforms, renderer):
         parts.append(f"-- step {transform.target(database)} ({transform.engine})\n{sql}")

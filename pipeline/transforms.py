@@ -6,12 +6,14 @@
 
 In a template, `ref('name')` names another transform's table and makes this one run after it;
 `source('table')` names a source table (a foreign table in the warehouse); `load_ts` is the run's
-load timestamp. A mart transform reads the warehouse with `warehouse('schema', 'table')`, through the
-current-state views, which read the whole vault: mart transforms run after every warehouse one.
+load timestamp, `mart_loaded_until` the load timestamp of the last run that completed (the mart
+included), or the beginning of time when the mart is empty. A mart transform reads the warehouse
+with `warehouse('schema', 'table')`; it runs after every warehouse transform, since it reads what
+they produced together.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -50,8 +52,11 @@ def discover(root: Path = ROOT) -> dict[str, Transform]:
     return transforms
 
 
-def sql_timestamp(value: datetime, engine: str) -> str:
-    text = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+def sql_timestamp(value: datetime | None, engine: str) -> str:
+    """A timestamp literal for the engine; None is the beginning of time."""
+    if value is None:
+        return "TIMESTAMPTZ '-infinity'" if engine == "warehouse" else "toDateTime64(0, 6, 'UTC')"
+    text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     if engine == "mart":
         return f"toDateTime64('{text}', 6, 'UTC')"
     return f"TIMESTAMPTZ '{text}+00'"
@@ -60,10 +65,17 @@ def sql_timestamp(value: datetime, engine: str) -> str:
 class Renderer:
     """Renders transforms for one run; records the refs each template makes."""
 
-    def __init__(self, transforms: dict[str, Transform], load_ts: datetime, mart_database: str = "mart"):
+    def __init__(
+        self,
+        transforms: dict[str, Transform],
+        load_ts: datetime,
+        mart_database: str = "mart",
+        mart_loaded_until: datetime | None = None,
+    ):
         self.transforms = transforms
         self.load_ts = load_ts
         self.mart_database = mart_database
+        self.mart_loaded_until = mart_loaded_until
         self.env = Environment(
             loader=FileSystemLoader(str(ROOT)),
             undefined=StrictUndefined,
@@ -95,6 +107,7 @@ class Renderer:
                 warehouse=warehouse,
                 mart=self.mart_database,
                 load_ts=sql_timestamp(self.load_ts, transform.engine),
+                mart_loaded_until=sql_timestamp(self.mart_loaded_until, transform.engine),
             )
         except (TemplateError, TypeError) as error:
             raise PipelineError("transforms", f"{transform.path.name}: {error}") from None

@@ -13,7 +13,10 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "warehouse"
 SOURCE_SERVER = "source_db"
 # Fixed session settings: hashdiffs are computed from the text form of timestamps, which must not
 # depend on whoever configured the server.
-SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1"
+SESSION_OPTIONS = (
+    "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1"
+    " -c work_mem=256MB"  # hash joins and sorts over a whole snapshot stay in memory
+)
 ADDRESS_OPTIONS = ("host", "port", "dbname")
 RUN_LOCK = 0x0C0C_5EED  # pg_advisory_lock key: one run at a time per warehouse
 
@@ -122,6 +125,11 @@ def start_run(conn: psycopg.Connection) -> tuple[int, object]:
     return conn.execute(
         "INSERT INTO meta.run (load_ts, status) VALUES (clock_timestamp(), 'running') RETURNING run_id, load_ts"
     ).fetchone()
+
+
+def last_complete_run(conn: psycopg.Connection):
+    """The load_ts of the last run that completed every step, the mart included (None if none did)."""
+    return conn.execute("SELECT max(load_ts) FROM meta.run WHERE status = 'success'").fetchone()[0]
 
 
 def finish_run(conn: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:

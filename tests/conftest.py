@@ -9,6 +9,7 @@ import itertools
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -19,6 +20,7 @@ from pipeline.run import Endpoints, run_once
 
 ROOT = Path(__file__).resolve().parent.parent
 _numbers = itertools.count(1)
+MART_ONLY = {"dm_course_module_lesson_stream_uuid", "dm_course_module_lesson_stream_load_ts"}
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +46,11 @@ def demo_source(server_dsn: str, name: str) -> str:
     with psycopg.connect(server_dsn, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} TEMPLATE demo_template")
     return embedded.database_dsn(server_dsn, name)
+
+
+def to_seconds(value):
+    """The mart keeps timestamps as DateTime: whole seconds."""
+    return value.replace(microsecond=0) if isinstance(value, datetime) else value
 
 
 class Pipeline:
@@ -82,6 +89,18 @@ class Pipeline:
     def mart_data_count(self) -> int:
         return self.mart_rows("SELECT count() FROM {mart}.dm_courses_modules_lessons_streams_data")[0][0]
 
+    def assert_mart_matches_warehouse(self) -> None:
+        """The mart's consumer view holds exactly the rows of the warehouse's current-state view."""
+        mart_rows = self.view()
+        columns = [name for name in mart_rows[0] if name not in MART_ONLY] if mart_rows else []
+        warehouse_rows = self.warehouse(
+            f"SELECT {', '.join(columns) or '*'} FROM vault.v_dm_courses_modules_lessons_streams"
+            " ORDER BY course_id, stream_id NULLS FIRST, module_id NULLS FIRST, lesson_id NULLS FIRST"
+        )
+        assert [tuple(row[name] for name in columns) for row in mart_rows] == [
+            tuple(to_seconds(value) for value in row) for row in warehouse_rows
+        ]
+
     def view(self, where: str = "1") -> list[dict]:
         """Rows of the consumer view, as dicts, ordered by their ids."""
         db = self.mart.database
@@ -91,7 +110,7 @@ class Pipeline:
         )
         rows = self.mart.execute(
             f"SELECT * FROM {db}.dm_courses_modules_lessons_streams WHERE {where}"
-            " ORDER BY course_id, stream_id, module_id, lesson_id"
+            " ORDER BY course_id, stream_id NULLS FIRST, module_id NULLS FIRST, lesson_id NULLS FIRST"
         )
         return [dict(zip([name for (name,) in names], row, strict=True)) for row in rows]
 

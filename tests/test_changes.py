@@ -22,6 +22,7 @@ def test_edits_add_satellite_and_link_rows_only_and_the_mart_shows_the_new_state
         "s_module_lesson_eff": 2,  # old relationship ended, new one started
     }
 
+    pipeline.assert_mart_matches_warehouse()
     view = pipeline.view()
     assert len(view) == 36
     titles = {row["h_course_title"] for row in view}
@@ -72,6 +73,7 @@ def test_a_deleted_lesson_leaves_the_mart_and_comes_back_when_reinserted(pipelin
     )
     assert len(pipeline.view()) == 36
     assert pipeline.scalar("SELECT count(*) FROM vault.h_lesson") == 36
+    pipeline.assert_mart_matches_warehouse()
 
 
 def test_a_deleted_stream_takes_its_modules_and_lessons_out_of_the_mart(pipeline):
@@ -84,6 +86,45 @@ def test_a_deleted_stream_takes_its_modules_and_lessons_out_of_the_mart(pipeline
     [course] = pipeline.view("course_id = 1")
     assert course["stream_id"] is None and course["h_stream_name"] is None
     assert len(pipeline.view()) == 31
+    pipeline.assert_mart_matches_warehouse()
+
+
+def test_a_module_moved_to_another_stream_shows_under_it_and_leaves_nothing_behind(pipeline):
+    pipeline.run()
+    pipeline.source("UPDATE stream_module SET stream_id = 2 WHERE id = 3")  # Machine Learning: DS -> DE_Stream_2
+    pipeline.run()
+    rows = pipeline.view("module_id = 3")
+    assert {(row["course_id"], row["stream_id"], row["h_course_title"]) for row in rows} == {(2, 2, "Data Engineering")}
+    assert len(rows) == 2
+    assert len(pipeline.view("stream_id = 1")) == 4
+    assert pipeline.scalar("SELECT count(*) FROM vault.h_module") == 18
+    pipeline.assert_mart_matches_warehouse()
+
+
+def test_a_module_whose_lessons_all_moved_away_shows_once_without_lessons(pipeline):
+    pipeline.run()
+    pipeline.source("UPDATE stream_module_lesson SET stream_module_id = 2 WHERE stream_module_id = 1")
+    pipeline.run()
+    [row] = pipeline.view("module_id = 1")
+    assert (row["h_module_title"], row["lesson_id"], row["h_lesson_title"]) == ("Python", None, None)
+    assert len(pipeline.view("module_id = 2")) == 4
+    pipeline.assert_mart_matches_warehouse()
+
+    pipeline.source("UPDATE stream_module_lesson SET stream_module_id = 1 WHERE id IN (1, 2)")
+    pipeline.run()
+    assert [row["lesson_id"] for row in pipeline.view("module_id = 1")] == [1, 2]
+    pipeline.assert_mart_matches_warehouse()
+
+
+def test_a_renamed_course_reaches_every_row_under_it(pipeline):
+    pipeline.run()
+    pipeline.source("UPDATE course SET title = 'DE' WHERE id = 2")
+    pipeline.source("UPDATE stream SET name = 'DE_Stream_2b' WHERE id = 2")
+    pipeline.run()
+    assert {row["h_course_title"] for row in pipeline.view("course_id = 2")} == {"DE"}
+    assert len(pipeline.view("course_id = 2")) == 12
+    assert {row["h_stream_name"] for row in pipeline.view("stream_id = 2")} == {"DE_Stream_2b"}
+    pipeline.assert_mart_matches_warehouse()
 
 
 def test_a_soft_delete_is_an_attribute_the_mart_shows(pipeline):
@@ -119,6 +160,7 @@ def test_odd_titles_reach_the_mart_unchanged(pipeline):
     assert {row["h_course_title"] for row in pipeline.view("course_id = 2")} == {"Инженерия данных 'DE'"}
     assert {row["h_stream_name"] for row in pipeline.view("stream_id = 2")} == {None}
     assert pipeline.scalar("SELECT count(*) FROM vault.h_course") == 3
+    pipeline.assert_mart_matches_warehouse()
 
 
 def test_null_and_empty_string_are_different_content(pipeline):

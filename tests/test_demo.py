@@ -32,8 +32,8 @@ def test_hubs_hold_one_row_per_source_id_not_per_title(pipeline):
     assert counts["h_module"] == 18  # the title-keyed original had 9
     assert counts["h_lesson"] == 36  # the title-keyed original had 18
     # six different lessons called "Variables", each with its own satellite row
-    assert pipeline.scalar("SELECT count(*) FROM vault.v_lesson WHERE title = 'Variables'") == 6
-    assert pipeline.scalar("SELECT count(DISTINCT lesson_id) FROM vault.v_lesson WHERE title = 'Variables'") == 6
+    assert pipeline.scalar("SELECT count(*) FROM vault.cur_lesson WHERE title = 'Variables'") == 6
+    assert pipeline.scalar("SELECT count(DISTINCT lesson_id) FROM vault.cur_lesson WHERE title = 'Variables'") == 6
 
 
 def test_first_load_fills_every_table_once(pipeline):
@@ -53,6 +53,13 @@ def test_first_load_fills_every_table_once(pipeline):
         "s_module_lesson_eff": 36,
         "s_stream": 6,
         "s_stream_module_eff": 18,
+        "cur_course": 3,
+        "cur_stream": 6,
+        "cur_module": 18,
+        "cur_lesson": 36,
+        "cur_course_stream": 6,
+        "cur_stream_module": 18,
+        "cur_module_lesson": 36,
     }
     assert pipeline.mart_data_count() == 36
     assert len(pipeline.view()) == 36
@@ -107,4 +114,4 @@ def test_runs_and_steps_are_recorded(pipeline):
     )
     assert ("vault.h_lesson", "warehouse", 36) in steps
     assert (f"{pipeline.mart.database}.dm_courses_modules_lessons_streams_data", "mart", 36) in steps
-    assert len(steps) == 19
+    assert len(steps) == 20

@@ -118,7 +118,7 @@ def test_cli_plan_masks_passwords_and_executes_nothing(tmp_path):
     assert "\"password\" '********'" in result.stdout
     assert "password = '********'" in result.stdout
     steps = re.findall(r"^-- step (\S+)", result.stdout, flags=re.M)
-    assert len(steps) == 19
+    assert len(steps) == 20
     assert steps.index("staging.stg_lesson") < steps.index("vault.h_lesson") < steps.index("vault.s_lesson")
     assert steps[-1] == "mart.dm_courses_modules_lessons_streams_data"
     assert list(tmp_path.iterdir()) == []  # no server was started, no database created

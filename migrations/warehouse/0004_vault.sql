@@ -1,7 +1,8 @@
 -- The Data Vault: hubs (one row per business key, ever), links (one row per relationship, ever),
 -- satellites (a row per change of a key's attributes, flagged is_deleted when the key vanished)
 -- and effectivity satellites (when a relationship started and stopped being current).
--- Every table is insert-only; load_ts is the load timestamp of the run that wrote the row.
+-- Every table is insert-only; load_ts is the load timestamp of the run that wrote the row, and is
+-- indexed on satellites: the mart asks which keys changed since it was last loaded.
 -- depends: 0001_schemas
 
 CREATE TABLE vault.h_course (
@@ -37,8 +38,7 @@ CREATE TABLE vault.l_course_stream (
     hk_course        uuid NOT NULL,
     hk_stream        uuid NOT NULL,
     load_ts          timestamptz NOT NULL,
-    record_source    text NOT NULL,
-    UNIQUE (hk_course, hk_stream)
+    record_source    text NOT NULL
 );
 
 CREATE TABLE vault.l_stream_module (
@@ -46,8 +46,7 @@ CREATE TABLE vault.l_stream_module (
     hk_stream        uuid NOT NULL,
     hk_module        uuid NOT NULL,
     load_ts          timestamptz NOT NULL,
-    record_source    text NOT NULL,
-    UNIQUE (hk_stream, hk_module)
+    record_source    text NOT NULL
 );
 
 CREATE TABLE vault.l_module_lesson (
@@ -55,14 +54,13 @@ CREATE TABLE vault.l_module_lesson (
     hk_module        uuid NOT NULL,
     hk_lesson        uuid NOT NULL,
     load_ts          timestamptz NOT NULL,
-    record_source    text NOT NULL,
-    UNIQUE (hk_module, hk_lesson)
+    record_source    text NOT NULL
 );
 
 CREATE TABLE vault.s_course (
     hk_course             uuid NOT NULL,
     load_ts               timestamptz NOT NULL,
-    hashdiff              uuid NOT NULL,
+    hashdiff              bigint NOT NULL,
     is_deleted            boolean NOT NULL,
     title                 text,
     icon_url              text,
@@ -78,7 +76,7 @@ CREATE TABLE vault.s_course (
 CREATE TABLE vault.s_stream (
     hk_stream              uuid NOT NULL,
     load_ts                timestamptz NOT NULL,
-    hashdiff               uuid NOT NULL,
+    hashdiff               bigint NOT NULL,
     is_deleted             boolean NOT NULL,
     name                   text,
     is_open                boolean,
@@ -95,7 +93,7 @@ CREATE TABLE vault.s_stream (
 CREATE TABLE vault.s_module (
     hk_module       uuid NOT NULL,
     load_ts         timestamptz NOT NULL,
-    hashdiff        uuid NOT NULL,
+    hashdiff        bigint NOT NULL,
     is_deleted      boolean NOT NULL,
     title           text,
     order_in_stream integer,
@@ -109,7 +107,7 @@ CREATE TABLE vault.s_module (
 CREATE TABLE vault.s_lesson (
     hk_lesson                   uuid NOT NULL,
     load_ts                     timestamptz NOT NULL,
-    hashdiff                    uuid NOT NULL,
+    hashdiff                    bigint NOT NULL,
     is_deleted                  boolean NOT NULL,
     title                       text,
     description                 text,
@@ -147,3 +145,11 @@ CREATE TABLE vault.s_module_lesson_eff (
     record_source    text NOT NULL,
     PRIMARY KEY (hk_module_lesson, load_ts)
 );
+
+CREATE INDEX ON vault.s_course (load_ts);
+CREATE INDEX ON vault.s_stream (load_ts);
+CREATE INDEX ON vault.s_module (load_ts);
+CREATE INDEX ON vault.s_lesson (load_ts);
+CREATE INDEX ON vault.s_course_stream_eff (load_ts);
+CREATE INDEX ON vault.s_stream_module_eff (load_ts);
+CREATE INDEX ON vault.s_module_lesson_eff (load_ts);

@@ -1,8 +1,8 @@
--- dm_courses_modules_lessons_streams_data: mart rows that are new or changed in the warehouse feed
--- (vault.v_dm_courses_modules_lessons_streams), and a tombstone for every row the feed no longer has.
--- Runs inside ClickHouse, which reads the warehouse through a named collection (no password here).
+-- dm_courses_modules_lessons_streams_data: the mart rows that are new or changed in this run's feed
+-- (staging.stg_dm_feed), and a tombstone for every row under a changed key that the feed no longer
+-- has. Runs inside ClickHouse, which reads the warehouse through a named collection.
 {% set columns = [
-    'row_key', 'hashdiff', 'course_id', 'stream_id', 'module_id', 'lesson_id',
+    'course_id', 'stream_id', 'module_id', 'lesson_id',
     'h_course_title', 's_course_icon_url', 's_course_is_auto_course_enroll', 's_course_is_demo_enroll',
     's_course_created_at', 's_course_updated_at', 's_course_deleted_at',
     'h_module_title', 'l_module_order_in_stream',
@@ -13,17 +13,42 @@
     'h_stream_name', 's_stream_is_open', 's_stream_homework_deadline_days', 's_stream_start_at',
     's_stream_end_at', 's_stream_created_at', 's_stream_updated_at', 's_stream_deleted_at',
 ] %}
-INSERT INTO {{ mart }}.dm_courses_modules_lessons_streams_data
-    ({{ columns | join(', ') }}, dm_course_module_lesson_stream_load_ts, version, is_deleted)
-WITH
-    feed AS (SELECT * FROM {{ warehouse('vault', 'v_dm_courses_modules_lessons_streams') }}),
-    loaded AS (SELECT * FROM {{ mart }}.dm_courses_modules_lessons_streams_data FINAL WHERE is_deleted = 0)
--- rows whose key or content the mart does not hold yet
-SELECT {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 0
-FROM feed
+{% set data = mart ~ '.dm_courses_modules_lessons_streams_data' %}
+TRUNCATE TABLE {{ mart }}.stage_dm_scope;
+
+INSERT INTO {{ mart }}.stage_dm_scope (level, id)
+SELECT level, id FROM {{ warehouse('staging', 'stg_dm_scope') }};
+
+TRUNCATE TABLE {{ mart }}.stage_dm_feed;
+
+-- the row key hashes the ids; the hashdiff, every column (a tuple's hash tells NULL from '')
+INSERT INTO {{ mart }}.stage_dm_feed (row_key, hashdiff, {{ columns | join(', ') }},
+                                      dm_course_module_lesson_stream_load_ts, version, is_deleted)
+SELECT
+    reinterpretAsUUID(sipHash128(tuple(course_id, stream_id, module_id, lesson_id))),
+    reinterpretAsUUID(sipHash128(tuple({{ columns | join(', ') }}))),
+    {{ columns | join(', ') }},
+    {{ load_ts }}, {{ load_ts }}, 0
+FROM {{ warehouse('staging', 'stg_dm_feed') }};
+
+INSERT INTO {{ data }} (row_key, hashdiff, {{ columns | join(', ') }},
+                        dm_course_module_lesson_stream_load_ts, version, is_deleted)
+WITH loaded AS (
+    -- what the mart shows now under the changed keys
+    SELECT *
+    FROM {{ data }} FINAL
+    WHERE is_deleted = 0
+      AND (course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'course')
+        OR stream_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'stream')
+        OR module_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'module')
+        OR lesson_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson'))
+)
+-- rows whose key or content the mart does not show yet
+SELECT row_key, hashdiff, {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 0
+FROM {{ mart }}.stage_dm_feed
 WHERE (row_key, hashdiff) NOT IN (SELECT row_key, hashdiff FROM loaded)
 UNION ALL
--- rows gone from the feed: their last version again, flagged deleted
-SELECT {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 1
+-- rows gone from under the changed keys: their last version again, flagged deleted
+SELECT row_key, hashdiff, {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 1
 FROM loaded
-WHERE row_key NOT IN (SELECT row_key FROM feed);
+WHERE row_key NOT IN (SELECT row_key FROM {{ mart }}.stage_dm_feed);

@@ -2,4 +2,6 @@
 INSERT INTO vault.h_lesson (hk_lesson, lesson_id, load_ts, record_source)
 SELECT stg.hk_lesson, stg.lesson_id, {{ load_ts }}, 'source.stream_module_lesson'
 FROM {{ ref('stg_lesson') }} AS stg
-WHERE NOT EXISTS (SELECT FROM vault.h_lesson AS h WHERE h.hk_lesson = stg.hk_lesson);
+WHERE NOT EXISTS (SELECT FROM vault.h_lesson AS h WHERE h.hk_lesson = stg.hk_lesson)
+-- in index order, so the btree is written sequentially
+ORDER BY stg.hk_lesson;

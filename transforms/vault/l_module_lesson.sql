@@ -1,6 +1,15 @@
 -- l_module_lesson: every module-lesson relationship ever seen in the source, once.
+{% from 'macros.sql' import hash_key %}
 INSERT INTO vault.l_module_lesson (hk_module_lesson, hk_module, hk_lesson, load_ts, record_source)
-SELECT stg.hk_module_lesson, stg.hk_module, stg.hk_lesson, {{ load_ts }}, 'source.stream_module_lesson'
-FROM {{ ref('stg_lesson') }} AS stg
-WHERE stg.hk_module_lesson IS NOT NULL
-  AND NOT EXISTS (SELECT FROM vault.l_module_lesson AS l WHERE l.hk_module_lesson = stg.hk_module_lesson);
+SELECT seen.hk_module_lesson, seen.hk_module, seen.hk_lesson, {{ load_ts }}, 'source.stream_module_lesson'
+FROM (
+    -- only a lesson whose module is not its current one can bring a relationship not seen before
+    SELECT {{ hash_key(['stg.module_id', 'stg.lesson_id']) }} AS hk_module_lesson, stg.hk_module, stg.hk_lesson
+    FROM {{ ref('stg_lesson') }} AS stg
+    LEFT JOIN vault.cur_module_lesson AS cur USING (hk_lesson)
+    WHERE stg.hk_module IS NOT NULL
+      AND (cur.hk_lesson IS NULL OR cur.hk_module <> stg.hk_module)
+) AS seen
+WHERE NOT EXISTS (SELECT FROM vault.l_module_lesson AS l WHERE l.hk_module_lesson = seen.hk_module_lesson)
+-- in index order, so the btree is written sequentially
+ORDER BY seen.hk_module_lesson;

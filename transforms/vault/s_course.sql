@@ -1,20 +1,43 @@
 -- s_course: a new row when a course's attributes change, when it vanishes from the source
--- (flagged is_deleted, with its last attributes) and when it comes back.
+-- (flagged is_deleted, with its last attributes) and when it comes back. vault.cur_course, the
+-- current state, follows in the same statement.
 {% set attributes = ['title', 'icon_url', 'is_auto_course_enroll', 'is_demo_enroll', 'created_at', 'updated_at', 'deleted_at'] %}
-WITH latest AS (
-    SELECT DISTINCT ON (hk_course) *
-    FROM vault.s_course
-    ORDER BY hk_course, load_ts DESC
+WITH changes AS (
+    -- new keys, changed attributes, and keys back after a deletion
+    SELECT stg.hk_course, stg.course_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}
+    FROM {{ ref('stg_course') }} AS stg
+    LEFT JOIN vault.cur_course AS cur USING (hk_course)
+    WHERE cur.hk_course IS NULL OR cur.hashdiff <> stg.hashdiff
+    UNION ALL
+    -- current keys gone from the source: their last attributes again, flagged deleted
+    SELECT cur.hk_course, cur.course_id, cur.hashdiff, true, cur.{{ attributes | join(', cur.') }}
+    FROM vault.cur_course AS cur
+    WHERE NOT EXISTS (SELECT FROM {{ ref('stg_course') }} AS stg WHERE stg.hk_course = cur.hk_course)
+),
+gone AS (
+    DELETE FROM vault.cur_course AS cur
+    USING changes
+    WHERE changes.is_deleted AND cur.hk_course = changes.hk_course
+),
+changed AS (
+    UPDATE vault.cur_course AS cur
+    SET load_ts = {{ load_ts }}, hashdiff = changes.hashdiff,
+{% for attribute in attributes %}
+        {{ attribute }} = changes.{{ attribute }}{{ "," if not loop.last }}
+{% endfor %}
+    FROM changes
+    WHERE NOT changes.is_deleted AND cur.hk_course = changes.hk_course
+),
+added AS (
+    INSERT INTO vault.cur_course (hk_course, course_id, load_ts, hashdiff, {{ attributes | join(', ') }})
+    SELECT hk_course, course_id, {{ load_ts }}, hashdiff, {{ attributes | join(', ') }}
+    FROM changes
+    WHERE NOT is_deleted
+      AND NOT EXISTS (SELECT FROM vault.cur_course AS cur WHERE cur.hk_course = changes.hk_course)
+    ORDER BY hk_course
 )
 INSERT INTO vault.s_course (hk_course, load_ts, hashdiff, is_deleted, {{ attributes | join(', ') }}, record_source)
--- new keys, changed attributes, and keys back after a deletion
-SELECT stg.hk_course, {{ load_ts }}, stg.hashdiff, false, stg.{{ attributes | join(', stg.') }}, 'source.course'
-FROM {{ ref('stg_course') }} AS stg
-LEFT JOIN latest USING (hk_course)
-WHERE latest.hk_course IS NULL OR latest.is_deleted OR latest.hashdiff <> stg.hashdiff
-UNION ALL
--- keys gone from the source: the last attributes again, flagged deleted
-SELECT latest.hk_course, {{ load_ts }}, latest.hashdiff, true, latest.{{ attributes | join(', latest.') }}, 'source.course'
-FROM latest
-WHERE NOT latest.is_deleted
-  AND NOT EXISTS (SELECT FROM {{ ref('stg_course') }} AS stg WHERE stg.hk_course = latest.hk_course);
+SELECT hk_course, {{ load_ts }}, hashdiff, is_deleted, {{ attributes | join(', ') }}, 'source.course'
+-- in index order, so the btree is written sequentially
+FROM changes
+ORDER BY hk_course;

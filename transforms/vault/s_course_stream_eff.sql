@@ -1,20 +1,46 @@
--- s_course_stream_eff: a row when a course-stream relationship becomes current, and one when it stops
--- (the stream moved to another course, lost its course, or vanished from the source).
-WITH latest AS (
-    SELECT DISTINCT ON (hk_course_stream) hk_course_stream, is_deleted
-    FROM vault.s_course_stream_eff
-    ORDER BY hk_course_stream, load_ts DESC
+-- s_course_stream_eff: a row when a course-stream relationship becomes current, and one when it stops (the stream
+-- moved to another course, lost its course, or vanished). vault.cur_course_stream, each stream's current course,
+-- follows in the same statement.
+{% from 'macros.sql' import hash_key %}
+WITH changes AS (
+    -- streams whose course is new or different: that relationship becomes current
+    SELECT l.hk_course_stream, stg.hk_course, stg.hk_stream, false AS is_deleted
+    FROM {{ ref('stg_stream') }} AS stg
+    LEFT JOIN vault.cur_course_stream AS cur USING (hk_stream)
+    JOIN {{ ref('l_course_stream') }} AS l ON l.hk_course_stream = {{ hash_key(['stg.course_id', 'stg.stream_id']) }}
+    WHERE stg.hk_course IS NOT NULL
+      AND (cur.hk_stream IS NULL OR cur.hk_course <> stg.hk_course)
+    UNION ALL
+    -- current relationships missing from this run's snapshot: they stop
+    SELECT cur.hk_course_stream, cur.hk_course, cur.hk_stream, true
+    FROM vault.cur_course_stream AS cur
+    WHERE NOT EXISTS (
+        SELECT FROM {{ ref('stg_stream') }} AS stg WHERE stg.hk_stream = cur.hk_stream AND stg.hk_course = cur.hk_course
+    )
+),
+gone AS (
+    -- streams left without a current course (one that moved is updated below instead)
+    DELETE FROM vault.cur_course_stream AS cur
+    USING changes
+    WHERE changes.is_deleted
+      AND cur.hk_stream = changes.hk_stream
+      AND NOT EXISTS (SELECT FROM changes AS moved WHERE moved.hk_stream = cur.hk_stream AND NOT moved.is_deleted)
+),
+moved AS (
+    UPDATE vault.cur_course_stream AS cur
+    SET hk_course = changes.hk_course, hk_course_stream = changes.hk_course_stream, load_ts = {{ load_ts }}
+    FROM changes
+    WHERE NOT changes.is_deleted AND cur.hk_stream = changes.hk_stream
+),
+added AS (
+    INSERT INTO vault.cur_course_stream (hk_stream, hk_course, hk_course_stream, load_ts)
+    SELECT hk_stream, hk_course, hk_course_stream, {{ load_ts }}
+    FROM changes
+    WHERE NOT is_deleted
+      AND NOT EXISTS (SELECT FROM vault.cur_course_stream AS cur WHERE cur.hk_stream = changes.hk_stream)
+    ORDER BY hk_stream
 )
 INSERT INTO vault.s_course_stream_eff (hk_course_stream, load_ts, is_deleted, record_source)
--- relationships in this run's snapshot that were not current
-SELECT stg.hk_course_stream, {{ load_ts }}, false, 'source.stream'
-FROM {{ ref('stg_stream') }} AS stg
-LEFT JOIN latest USING (hk_course_stream)
-WHERE stg.hk_course_stream IS NOT NULL
-  AND (latest.hk_course_stream IS NULL OR latest.is_deleted)
-UNION ALL
--- current relationships missing from this run's snapshot
-SELECT latest.hk_course_stream, {{ load_ts }}, true, 'source.stream'
-FROM latest
-WHERE NOT latest.is_deleted
-  AND NOT EXISTS (SELECT FROM {{ ref('stg_stream') }} AS stg WHERE stg.hk_course_stream = latest.hk_course_stream);
+SELECT hk_course_stream, {{ load_ts }}, is_deleted, 'source.stream'
+FROM changes
+ORDER BY hk_course_stream;

@@ -1,20 +1,43 @@
 -- s_lesson: a new row when a lesson's attributes change, when it vanishes from the source
--- (flagged is_deleted, with its last attributes) and when it comes back.
+-- (flagged is_deleted, with its last attributes) and when it comes back. vault.cur_lesson, the
+-- current state, follows in the same statement.
 {% set attributes = ['title', 'description', 'teacher_id', 'start_at', 'end_at', 'homework_url', 'online_lesson_join_url', 'online_lesson_recording_url', 'deleted_at'] %}
-WITH latest AS (
-    SELECT DISTINCT ON (hk_lesson) *
-    FROM vault.s_lesson
-    ORDER BY hk_lesson, load_ts DESC
+WITH changes AS (
+    -- new keys, changed attributes, and keys back after a deletion
+    SELECT stg.hk_lesson, stg.lesson_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}
+    FROM {{ ref('stg_lesson') }} AS stg
+    LEFT JOIN vault.cur_lesson AS cur USING (hk_lesson)
+    WHERE cur.hk_lesson IS NULL OR cur.hashdiff <> stg.hashdiff
+    UNION ALL
+    -- current keys gone from the source: their last attributes again, flagged deleted
+    SELECT cur.hk_lesson, cur.lesson_id, cur.hashdiff, true, cur.{{ attributes | join(', cur.') }}
+    FROM vault.cur_lesson AS cur
+    WHERE NOT EXISTS (SELECT FROM {{ ref('stg_lesson') }} AS stg WHERE stg.hk_lesson = cur.hk_lesson)
+),
+gone AS (
+    DELETE FROM vault.cur_lesson AS cur
+    USING changes
+    WHERE changes.is_deleted AND cur.hk_lesson = changes.hk_lesson
+),
+changed AS (
+    UPDATE vault.cur_lesson AS cur
+    SET load_ts = {{ load_ts }}, hashdiff = changes.hashdiff,
+{% for attribute in attributes %}
+        {{ attribute }} = changes.{{ attribute }}{{ "," if not loop.last }}
+{% endfor %}
+    FROM changes
+    WHERE NOT changes.is_deleted AND cur.hk_lesson = changes.hk_lesson
+),
+added AS (
+    INSERT INTO vault.cur_lesson (hk_lesson, lesson_id, load_ts, hashdiff, {{ attributes | join(', ') }})
+    SELECT hk_lesson, lesson_id, {{ load_ts }}, hashdiff, {{ attributes | join(', ') }}
+    FROM changes
+    WHERE NOT is_deleted
+      AND NOT EXISTS (SELECT FROM vault.cur_lesson AS cur WHERE cur.hk_lesson = changes.hk_lesson)
+    ORDER BY hk_lesson
 )
 INSERT INTO vault.s_lesson (hk_lesson, load_ts, hashdiff, is_deleted, {{ attributes | join(', ') }}, record_source)
--- new keys, changed attributes, and keys back after a deletion
-SELECT stg.hk_lesson, {{ load_ts }}, stg.hashdiff, false, stg.{{ attributes | join(', stg.') }}, 'source.stream_module_lesson'
-FROM {{ ref('stg_lesson') }} AS stg
-LEFT JOIN latest USING (hk_lesson)
-WHERE latest.hk_lesson IS NULL OR latest.is_deleted OR latest.hashdiff <> stg.hashdiff
-UNION ALL
--- keys gone from the source: the last attributes again, flagged deleted
-SELECT latest.hk_lesson, {{ load_ts }}, latest.hashdiff, true, latest.{{ attributes | join(', latest.') }}, 'source.stream_module_lesson'
-FROM latest
-WHERE NOT latest.is_deleted
-  AND NOT EXISTS (SELECT FROM {{ ref('stg_lesson') }} AS stg WHERE stg.hk_lesson = latest.hk_lesson);
+SELECT hk_lesson, {{ load_ts }}, hashdiff, is_deleted, {{ attributes | join(', ') }}, 'source.stream_module_lesson'
+-- in index order, so the btree is written sequentially
+FROM changes
+ORDER BY hk_lesson;

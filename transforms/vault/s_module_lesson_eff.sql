@@ -1,20 +1,46 @@
--- s_module_lesson_eff: a row when a module-lesson relationship becomes current, and one when it stops
--- (the lesson moved to another module, lost its module, or vanished from the source).
-WITH latest AS (
-    SELECT DISTINCT ON (hk_module_lesson) hk_module_lesson, is_deleted
-    FROM vault.s_module_lesson_eff
-    ORDER BY hk_module_lesson, load_ts DESC
+-- s_module_lesson_eff: a row when a module-lesson relationship becomes current, and one when it stops (the lesson
+-- moved to another module, lost its module, or vanished). vault.cur_module_lesson, each lesson's current module,
+-- follows in the same statement.
+{% from 'macros.sql' import hash_key %}
+WITH changes AS (
+    -- lessons whose module is new or different: that relationship becomes current
+    SELECT l.hk_module_lesson, stg.hk_module, stg.hk_lesson, false AS is_deleted
+    FROM {{ ref('stg_lesson') }} AS stg
+    LEFT JOIN vault.cur_module_lesson AS cur USING (hk_lesson)
+    JOIN {{ ref('l_module_lesson') }} AS l ON l.hk_module_lesson = {{ hash_key(['stg.module_id', 'stg.lesson_id']) }}
+    WHERE stg.hk_module IS NOT NULL
+      AND (cur.hk_lesson IS NULL OR cur.hk_module <> stg.hk_module)
+    UNION ALL
+    -- current relationships missing from this run's snapshot: they stop
+    SELECT cur.hk_module_lesson, cur.hk_module, cur.hk_lesson, true
+    FROM vault.cur_module_lesson AS cur
+    WHERE NOT EXISTS (
+        SELECT FROM {{ ref('stg_lesson') }} AS stg WHERE stg.hk_lesson = cur.hk_lesson AND stg.hk_module = cur.hk_module
+    )
+),
+gone AS (
+    -- lessons left without a current module (one that moved is updated below instead)
+    DELETE FROM vault.cur_module_lesson AS cur
+    USING changes
+    WHERE changes.is_deleted
+      AND cur.hk_lesson = changes.hk_lesson
+      AND NOT EXISTS (SELECT FROM changes AS moved WHERE moved.hk_lesson = cur.hk_lesson AND NOT moved.is_deleted)
+),
+moved AS (
+    UPDATE vault.cur_module_lesson AS cur
+    SET hk_module = changes.hk_module, hk_module_lesson = changes.hk_module_lesson, load_ts = {{ load_ts }}
+    FROM changes
+    WHERE NOT changes.is_deleted AND cur.hk_lesson = changes.hk_lesson
+),
+added AS (
+    INSERT INTO vault.cur_module_lesson (hk_lesson, hk_module, hk_module_lesson, load_ts)
+    SELECT hk_lesson, hk_module, hk_module_lesson, {{ load_ts }}
+    FROM changes
+    WHERE NOT is_deleted
+      AND NOT EXISTS (SELECT FROM vault.cur_module_lesson AS cur WHERE cur.hk_lesson = changes.hk_lesson)
+    ORDER BY hk_lesson
 )
 INSERT INTO vault.s_module_lesson_eff (hk_module_lesson, load_ts, is_deleted, record_source)
--- relationships in this run's snapshot that were not current
-SELECT stg.hk_module_lesson, {{ load_ts }}, false, 'source.stream_module_lesson'
-FROM {{ ref('stg_lesson') }} AS stg
-LEFT JOIN latest USING (hk_module_lesson)
-WHERE stg.hk_module_lesson IS NOT NULL
-  AND (latest.hk_module_lesson IS NULL OR latest.is_deleted)
-UNION ALL
--- current relationships missing from this run's snapshot
-SELECT latest.hk_module_lesson, {{ load_ts }}, true, 'source.stream_module_lesson'
-FROM latest
-WHERE NOT latest.is_deleted
-  AND NOT EXISTS (SELECT FROM {{ ref('stg_lesson') }} AS stg WHERE stg.hk_module_lesson = latest.hk_module_lesson);
+SELECT hk_module_lesson, {{ load_ts }}, is_deleted, 'source.stream_module_lesson'
+FROM changes
+ORDER BY hk_module_lesson;

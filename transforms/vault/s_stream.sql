@@ -1,20 +1,43 @@
 -- s_stream: a new row when a stream's attributes change, when it vanishes from the source
--- (flagged is_deleted, with its last attributes) and when it comes back.
+-- (flagged is_deleted, with its last attributes) and when it comes back. vault.cur_stream, the
+-- current state, follows in the same statement.
 {% set attributes = ['name', 'is_open', 'homework_deadline_days', 'start_at', 'end_at', 'created_at', 'updated_at', 'deleted_at'] %}
-WITH latest AS (
-    SELECT DISTINCT ON (hk_stream) *
-    FROM vault.s_stream
-    ORDER BY hk_stream, load_ts DESC
+WITH changes AS (
+    -- new keys, changed attributes, and keys back after a deletion
+    SELECT stg.hk_stream, stg.stream_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}
+    FROM {{ ref('stg_stream') }} AS stg
+    LEFT JOIN vault.cur_stream AS cur USING (hk_stream)
+    WHERE cur.hk_stream IS NULL OR cur.hashdiff <> stg.hashdiff
+    UNION ALL
+    -- current keys gone from the source: their last attributes again, flagged deleted
+    SELECT cur.hk_stream, cur.stream_id, cur.hashdiff, true, cur.{{ attributes | join(', cur.') }}
+    FROM vault.cur_stream AS cur
+    WHERE NOT EXISTS (SELECT FROM {{ ref('stg_stream') }} AS stg WHERE stg.hk_stream = cur.hk_stream)
+),
+gone AS (
+    DELETE FROM vault.cur_stream AS cur
+    USING changes
+    WHERE changes.is_deleted AND cur.hk_stream = changes.hk_stream
+),
+changed AS (
+    UPDATE vault.cur_stream AS cur
+    SET load_ts = {{ load_ts }}, hashdiff = changes.hashdiff,
+{% for attribute in attributes %}
+        {{ attribute }} = changes.{{ attribute }}{{ "," if not loop.last }}
+{% endfor %}
+    FROM changes
+    WHERE NOT changes.is_deleted AND cur.hk_stream = changes.hk_stream
+),
+added AS (
+    INSERT INTO vault.cur_stream (hk_stream, stream_id, load_ts, hashdiff, {{ attributes | join(', ') }})
+    SELECT hk_stream, stream_id, {{ load_ts }}, hashdiff, {{ attributes | join(', ') }}
+    FROM changes
+    WHERE NOT is_deleted
+      AND NOT EXISTS (SELECT FROM vault.cur_stream AS cur WHERE cur.hk_stream = changes.hk_stream)
+    ORDER BY hk_stream
 )
 INSERT INTO vault.s_stream (hk_stream, load_ts, hashdiff, is_deleted, {{ attributes | join(', ') }}, record_source)
--- new keys, changed attributes, and keys back after a deletion
-SELECT stg.hk_stream, {{ load_ts }}, stg.hashdiff, false, stg.{{ attributes | join(', stg.') }}, 'source.stream'
-FROM {{ ref('stg_stream') }} AS stg
-LEFT JOIN latest USING (hk_stream)
-WHERE latest.hk_stream IS NULL OR latest.is_deleted OR latest.hashdiff <> stg.hashdiff
-UNION ALL
--- keys gone from the source: the last attributes again, flagged deleted
-SELECT latest.hk_stream, {{ load_ts }}, latest.hashdiff, true, latest.{{ attributes | join(', latest.') }}, 'source.stream'
-FROM latest
-WHERE NOT latest.is_deleted
-  AND NOT EXISTS (SELECT FROM {{ ref('stg_stream') }} AS stg WHERE stg.hk_stream = latest.hk_stream);
+SELECT hk_stream, {{ load_ts }}, hashdiff, is_deleted, {{ attributes | join(', ') }}, 'source.stream'
+-- in index order, so the btree is written sequentially
+FROM changes
+ORDER BY hk_stream;

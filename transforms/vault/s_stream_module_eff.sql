@@ -1,20 +1,46 @@
--- s_stream_module_eff: a row when a stream-module relationship becomes current, and one when it stops
--- (the module moved to another stream, lost its stream, or vanished from the source).
-WITH latest AS (
-    SELECT DISTINCT ON (hk_stream_module) hk_stream_module, is_deleted
-    FROM vault.s_stream_module_eff
-    ORDER BY hk_stream_module, load_ts DESC
+-- s_stream_module_eff: a row when a stream-module relationship becomes current, and one when it stops (the module
+-- moved to another stream, lost its stream, or vanished). vault.cur_stream_module, each module's current stream,
+-- follows in the same statement.
+{% from 'macros.sql' import hash_key %}
+WITH changes AS (
+    -- modules whose stream is new or different: that relationship becomes current
+    SELECT l.hk_stream_module, stg.hk_stream, stg.hk_module, false AS is_deleted
+    FROM {{ ref('stg_module') }} AS stg
+    LEFT JOIN vault.cur_stream_module AS cur USING (hk_module)
+    JOIN {{ ref('l_stream_module') }} AS l ON l.hk_stream_module = {{ hash_key(['stg.stream_id', 'stg.module_id']) }}
+    WHERE stg.hk_stream IS NOT NULL
+      AND (cur.hk_module IS NULL OR cur.hk_stream <> stg.hk_stream)
+    UNION ALL
+    -- current relationships missing from this run's snapshot: they stop
+    SELECT cur.hk_stream_module, cur.hk_stream, cur.hk_module, true
+    FROM vault.cur_stream_module AS cur
+    WHERE NOT EXISTS (
+        SELECT FROM {{ ref('stg_module') }} AS stg WHERE stg.hk_module = cur.hk_module AND stg.hk_stream = cur.hk_stream
+    )
+),
+gone AS (
+    -- modules left without a current stream (one that moved is updated below instead)
+    DELETE FROM vault.cur_stream_module AS cur
+    USING changes
+    WHERE changes.is_deleted
+      AND cur.hk_module = changes.hk_module
+      AND NOT EXISTS (SELECT FROM changes AS moved WHERE moved.hk_module = cur.hk_module AND NOT moved.is_deleted)
+),
+moved AS (
+    UPDATE vault.cur_stream_module AS cur
+    SET hk_stream = changes.hk_stream, hk_stream_module = changes.hk_stream_module, load_ts = {{ load_ts }}
+    FROM changes
+    WHERE NOT changes.is_deleted AND cur.hk_module = changes.hk_module
+),
+added AS (
+    INSERT INTO vault.cur_stream_module (hk_module, hk_stream, hk_stream_module, load_ts)
+    SELECT hk_module, hk_stream, hk_stream_module, {{ load_ts }}
+    FROM changes
+    WHERE NOT is_deleted
+      AND NOT EXISTS (SELECT FROM vault.cur_stream_module AS cur WHERE cur.hk_module = changes.hk_module)
+    ORDER BY hk_module
 )
 INSERT INTO vault.s_stream_module_eff (hk_stream_module, load_ts, is_deleted, record_source)
--- relationships in this run's snapshot that were not current
-SELECT stg.hk_stream_module, {{ load_ts }}, false, 'source.stream_module'
-FROM {{ ref('stg_module') }} AS stg
-LEFT JOIN latest USING (hk_stream_module)
-WHERE stg.hk_stream_module IS NOT NULL
-  AND (latest.hk_stream_module IS NULL OR latest.is_deleted)
-UNION ALL
--- current relationships missing from this run's snapshot
-SELECT latest.hk_stream_module, {{ load_ts }}, true, 'source.stream_module'
-FROM latest
-WHERE NOT latest.is_deleted
-  AND NOT EXISTS (SELECT FROM {{ ref('stg_module') }} AS stg WHERE stg.hk_stream_module = latest.hk_stream_module);
+SELECT hk_stream_module, {{ load_ts }}, is_deleted, 'source.stream_module'
+FROM changes
+ORDER BY hk_stream_module;

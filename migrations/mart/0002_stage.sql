@@ -1,0 +1,12 @@
+-- Where the mart step lands what it reads from the warehouse for one run, so the warehouse is read
+-- once: the keys whose rows changed, and the current rows under them. Emptied at every run.
+
+CREATE TABLE IF NOT EXISTS {{ mart }}.stage_dm_scope
+(
+    level LowCardinality(String),
+    id    Int32
+)
+ENGINE = Memory;
+
+CREATE TABLE IF NOT EXISTS {{ mart }}.stage_dm_feed AS {{ mart }}.dm_courses_modules_lessons_streams_data
+ENGINE = Memory;
