@@ -1,6 +1,8 @@
 """One run of the pipeline: bind the databases, apply migrations, run every transform in order."""
 
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,6 +13,8 @@ from pipeline.config import Config
 from pipeline.warehouse import first_line
 
 MART_DATA = "dm_courses_modules_lessons_streams_data"
+# Independent steps run side by side, each in its own transaction on its own connection.
+PARALLEL_STEPS = 2
 
 
 @dataclass(frozen=True)
@@ -73,25 +77,74 @@ def run_steps(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mar
     run_id, load_ts = warehouse.start_run(meta)
     renderer = transforms.Renderer(transforms.discover(), load_ts, the_mart.database, loaded_until)
     results = []
-    work = warehouse.connect(endpoints.warehouse_dsn)
+    connections = WarehouseConnections(endpoints.warehouse_dsn)
+
+    def run_one(step: transforms.Step) -> StepResult:
+        return run_step(meta, run_id, step.transform, step.sql, connections.get(), the_mart)
+
+    def done(result: StepResult) -> None:
+        log(f"  {result.step:<52} {result.rows:>9} rows {result.ms:>8} ms")
+        results.append(result)
+
     try:
-        steps = transforms.ordered(renderer.transforms, renderer)
+        steps = transforms.plan_steps(renderer.transforms, renderer)
         log(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}")
-        for transform, sql in steps:
-            result = run_step(meta, run_id, transform, sql, work, the_mart)
-            log(f"  {result.step:<52} {result.rows:>9} rows {result.ms:>8} ms")
-            results.append(result)
+        run_in_parallel(steps, run_one, done, workers=PARALLEL_STEPS)
     except BaseException as error:
         status = "failed" if isinstance(error, Exception) else "interrupted"
         warehouse.finish_run(meta, run_id, status, str(error))
         raise
     finally:
-        work.close()
+        connections.close()
     warehouse.finish_run(meta, run_id, "success")
     total_rows = sum(result.rows for result in results)
     total_ms = sum(result.ms for result in results)
-    log(f"run {run_id}: success, {total_rows} rows in {total_ms} ms")
+    log(f"run {run_id}: success, {total_rows} rows in {total_ms} ms of step time")
     return results
+
+
+def run_in_parallel(steps: dict[str, transforms.Step], run_one, done, workers: int) -> None:
+    """Run each step once its dependencies are done, up to `workers` at a time. After a failure no
+    step starts; the running ones finish (each is its own transaction), then the error is raised."""
+    graph = transforms.sorter(steps)
+    failure = None
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running = {}
+        while failure is None and graph.is_active():
+            for step in sorted((steps[name] for name in graph.get_ready()), key=transforms.step_key):
+                running[pool.submit(run_one, step)] = step.name
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                try:
+                    done(future.result())
+                    graph.done(name)
+                except BaseException as error:
+                    failure = failure or error
+        wait(running)
+    if failure is not None:
+        raise failure
+
+
+class WarehouseConnections:
+    """One warehouse connection per worker thread, for its steps' transactions."""
+
+    def __init__(self, dsn: str):
+        self.dsn = dsn
+        self.local = threading.local()
+        self.opened: list[psycopg.Connection] = []
+        self.lock = threading.Lock()
+
+    def get(self) -> psycopg.Connection:
+        if not hasattr(self.local, "connection"):
+            self.local.connection = warehouse.connect(self.dsn)
+            with self.lock:
+                self.opened.append(self.local.connection)
+        return self.local.connection
+
+    def close(self) -> None:
+        for connection in self.opened:
+            connection.close()
 
 
 def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work, the_mart) -> StepResult:
@@ -147,8 +200,9 @@ def plan(endpoints: Endpoints | None, config: Config) -> str:
         "-- from the vault what changed since the last complete run (here: everything, as on a first run)",
     ]
     parts += binding_plan(config, database)
-    for transform, sql in transforms.ordered(renderer.transforms, renderer):
-        parts.append(f"-- step {transform.target(database)} ({transform.engine})\n{sql}")
+    for step in transforms.ordered(transforms.plan_steps(renderer.transforms, renderer)):
+        after = ", ".join(sorted(step.after)) or "nothing"
+        parts.append(f"-- step {step.transform.target(database)} ({step.transform.engine}), after: {after}\n{step.sql}")
     return "\n".join(parts)
 
 

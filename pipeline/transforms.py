@@ -114,22 +114,51 @@ class Renderer:
         return sql.strip() + "\n", refs
 
 
-def ordered(transforms: dict[str, Transform], renderer: Renderer) -> list[tuple[Transform, str]]:
-    """Every transform with its rendered SQL, each after the transforms it depends on."""
-    rendered = {name: renderer.render(transform) for name, transform in transforms.items()}
-    warehouse_steps = {name for name, t in transforms.items() if t.engine == "warehouse"}
-    graph = {}
-    for name, (_, refs) in rendered.items():
-        graph[name] = refs | (warehouse_steps if transforms[name].engine == "mart" else set())
-    sorter = TopologicalSorter(graph)
+@dataclass(frozen=True)
+class Step:
+    """A transform rendered for one run, with the transforms it must run after."""
+
+    transform: Transform
+    sql: str
+    after: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        return self.transform.name
+
+
+def plan_steps(transforms: dict[str, Transform], renderer: Renderer) -> dict[str, Step]:
+    """Every transform rendered, with its dependencies: its ref()s, and for a mart transform every
+    warehouse transform."""
+    warehouse_steps = frozenset(name for name, t in transforms.items() if t.engine == "warehouse")
+    steps = {}
+    for name, transform in transforms.items():
+        sql, refs = renderer.render(transform)
+        after = frozenset(refs) | (warehouse_steps if transform.engine == "mart" else frozenset())
+        steps[name] = Step(transform, sql, after)
+    return steps
+
+
+def sorter(steps: dict[str, Step]) -> TopologicalSorter:
+    """A prepared topological sorter over the steps; a circular ref() is a clear error."""
+    graph = TopologicalSorter({name: step.after for name, step in steps.items()})
     try:
-        sorter.prepare()
+        graph.prepare()
     except CycleError as error:
         raise PipelineError("transforms", f"circular ref() between {' -> '.join(error.args[1])}") from None
-    layers = (*WAREHOUSE_LAYERS, MART_LAYER)
-    order = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=lambda name: (layers.index(transforms[name].layer), name))
+    return graph
+
+
+def step_key(step: Step) -> tuple[int, str]:
+    """Among steps that are ready together: staging first, then vault, then mart; then by name."""
+    return (*WAREHOUSE_LAYERS, MART_LAYER).index(step.transform.layer), step.name
+
+
+def ordered(steps: dict[str, Step]) -> list[Step]:
+    """The steps in one valid run order (the order `plan` prints)."""
+    graph, order = sorter(steps), []
+    while graph.is_active():
+        ready = sorted((steps[name] for name in graph.get_ready()), key=step_key)
         order.extend(ready)
-        sorter.done(*ready)
-    return [(transforms[name], rendered[name][0]) for name in order]
+        graph.done(*(step.name for step in ready))
+    return order
