@@ -7,12 +7,22 @@ The modules, in the order a run uses them:
     mart        ClickHouse (server or chDB): connections, migrations, the warehouse binding
     transforms  the SQL templates: discovery, rendering, dependency order
     run         one run of the pipeline, step by step
+    scheduler   the long-running mode: a run every interval, retries, graceful stop
+    log         step lines as text or JSON, and progress on a terminal
 """
 
 
 class PipelineError(Exception):
     """An error a user can act on; str() is one line that names the database involved."""
 
-    def __init__(self, database: str, message: str):
+    def __init__(self, database: str, message: str, transient: bool = False):
         super().__init__(f"{database}: {message}")
         self.database = database
+        self.transient = transient  # worth retrying: a server restarting, a serialization failure
+
+
+class RunInterrupted(PipelineError):
+    """The runner was asked to stop (SIGTERM, SIGINT) before the run finished."""
+
+    def __init__(self, signal_name: str):
+        super().__init__("runner", f"stopped by {signal_name} before the run finished")

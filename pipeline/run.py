@@ -1,5 +1,6 @@
 """One run of the pipeline: bind the databases, apply migrations, run every transform in order."""
 
+import contextlib
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -8,13 +9,27 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from pipeline import PipelineError, embedded, mart, transforms, warehouse
+from pipeline import PipelineError, RunInterrupted, embedded, mart, transforms, warehouse
 from pipeline.config import Config
+from pipeline.log import Log
 from pipeline.warehouse import first_line
 
 MART_DATA = "dm_courses_modules_lessons_streams_data"
 # Independent steps run side by side, each in its own transaction on its own connection.
 PARALLEL_STEPS = 2
+
+
+class StopRequest(threading.Event):
+    """Set by a signal handler: no further step starts, and the run is recorded as interrupted."""
+
+    reason = "a stop request"
+
+    def request(self, reason: str) -> None:
+        self.reason = reason
+        self.set()
+
+
+STOP = StopRequest()
 
 
 @dataclass(frozen=True)
@@ -46,30 +61,46 @@ class StepResult:
     ms: int
 
 
-def run_once(endpoints: Endpoints, log=print) -> list[StepResult]:
-    """Run the whole pipeline once; raise PipelineError naming the database that failed."""
+def run_once(endpoints: Endpoints, log: Log | None = None, when_busy: str = "wait") -> list[StepResult] | None:
+    """Run the whole pipeline once; raise PipelineError naming the database that failed.
+
+    One run at a time per warehouse: when another run holds the lock, wait for it (when_busy="wait")
+    or record a skipped run and return None (when_busy="skip")."""
+    log = log or Log()
     meta = warehouse.connect(endpoints.warehouse_dsn, autocommit=True)
     try:
         if not warehouse.try_run_lock(meta):
-            log("another run holds this warehouse's run lock: waiting for it to finish")
+            if when_busy == "skip":
+                log.message("another run holds this warehouse's run lock: skipping this run")
+                record_skipped(meta)
+                return None
+            log.message("another run holds this warehouse's run lock: waiting for it to finish")
             warehouse.wait_run_lock(meta)
         prepare(meta, endpoints, log)
         the_mart = mart.connect(endpoints.clickhouse_url)
         for migration in mart.migrate(the_mart):
-            log(f"mart migration applied: {migration}")
+            log.message(f"mart migration applied: {migration}")
         mart.bind_warehouse(the_mart, endpoints.warehouse_dsn)
         return run_steps(meta, endpoints, the_mart, log)
     finally:
         meta.close()
 
 
-def prepare(meta: psycopg.Connection, endpoints: Endpoints, log) -> None:
+def record_skipped(meta: psycopg.Connection) -> None:
+    # the run log may not exist yet, while the other run applies the very first migrations
+    with contextlib.suppress(psycopg.errors.UndefinedTable):
+        warehouse.record_skipped_run(meta, "another run held the run lock")
+
+
+def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
     for migration in warehouse.migrate(endpoints.warehouse_dsn):
-        log(f"warehouse migration applied: {migration}")
+        log.message(f"warehouse migration applied: {migration}")
     try:
+        warehouse.abandon_stale_runs(meta)
         warehouse.bind_source(meta, endpoints.source_dsn)
     except psycopg.Error as error:
-        raise PipelineError("warehouse", f"cannot bind the source server: {first_line(error)}") from None
+        message = f"cannot bind the source server: {first_line(error)}"
+        raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
 
 
 def run_steps(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log) -> list[StepResult]:
@@ -80,27 +111,44 @@ def run_steps(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mar
     connections = WarehouseConnections(endpoints.warehouse_dsn)
 
     def run_one(step: transforms.Step) -> StepResult:
-        return run_step(meta, run_id, step.transform, step.sql, connections.get(), the_mart)
+        log.step_started(step.name)
+        try:
+            return run_step(meta, run_id, step.transform, step.sql, connections.get(), the_mart)
+        finally:
+            log.step_ended(step.name)
 
     def done(result: StepResult) -> None:
-        log(f"  {result.step:<52} {result.rows:>9} rows {result.ms:>8} ms")
+        log.step(run_id, result.step, result.rows, result.ms)
         results.append(result)
 
+    started = time.monotonic()
     try:
         steps = transforms.plan_steps(renderer.transforms, renderer)
-        log(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}")
+        log.message(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}", run_id=run_id)
         run_in_parallel(steps, run_one, done, workers=PARALLEL_STEPS)
     except BaseException as error:
-        status = "failed" if isinstance(error, Exception) else "interrupted"
-        warehouse.finish_run(meta, run_id, status, str(error))
+        status = "interrupted" if isinstance(error, RunInterrupted | KeyboardInterrupt) else "failed"
+        record_end(meta, run_id, status, str(error) or type(error).__name__)
         raise
     finally:
         connections.close()
-    warehouse.finish_run(meta, run_id, "success")
-    total_rows = sum(result.rows for result in results)
-    total_ms = sum(result.ms for result in results)
-    log(f"run {run_id}: success, {total_rows} rows in {total_ms} ms of step time")
+    record_end(meta, run_id, "success")
+    total_rows = sum(result.rows for result in results if not result.step.startswith("staging."))
+    log.message(
+        f"run {run_id}: success, {total_rows} rows written to the vault and mart in {elapsed_ms(started)} ms",
+        run_id=run_id,
+        status="success",
+        rows=total_rows,
+        ms=elapsed_ms(started),
+    )
     return results
+
+
+def record_end(meta: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:
+    """Record how the run ended, if the warehouse can still be reached; if not, the next run that
+    takes the lock records it as failed."""
+    with contextlib.suppress(psycopg.Error):
+        warehouse.finish_run(meta, run_id, status, error)
 
 
 def run_in_parallel(steps: dict[str, transforms.Step], run_one, done, workers: int) -> None:
@@ -111,6 +159,9 @@ def run_in_parallel(steps: dict[str, transforms.Step], run_one, done, workers: i
     with ThreadPoolExecutor(max_workers=workers) as pool:
         running = {}
         while failure is None and graph.is_active():
+            if STOP.is_set():
+                failure = RunInterrupted(STOP.reason)
+                break
             for step in sorted((steps[name] for name in graph.get_ready()), key=transforms.step_key):
                 running[pool.submit(run_one, step)] = step.name
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -162,7 +213,7 @@ def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work,
         ms = elapsed_ms(started)
         warehouse.finish_step(meta, run_id, step, "failed", None, ms, message)
         if isinstance(error, psycopg.Error):
-            raise PipelineError("warehouse", message) from None
+            raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
         if isinstance(error, PipelineError):
             raise PipelineError(error.database, message) from None
         raise

@@ -28,7 +28,16 @@ def connect(dsn: str, database: str = "warehouse", autocommit: bool = False) -> 
     try:
         return psycopg.connect(dsn, autocommit=autocommit, options=options, application_name="course-pipeline")
     except psycopg.OperationalError as error:
-        raise PipelineError(database, f"cannot connect: {first_line(error)}") from None
+        raise PipelineError(database, f"cannot connect: {first_line(error)}", transient=True) from None
+
+
+TRANSIENT = (psycopg.OperationalError, psycopg.errors.TransactionRollback)
+
+
+def is_transient(error: BaseException) -> bool:
+    """A connection lost or refused, a server shutting down or starting, a serialization failure or
+    deadlock: the same work may well succeed if tried again."""
+    return isinstance(error, TRANSIENT) or getattr(error, "transient", False)
 
 
 def first_line(error: Exception) -> str:
@@ -64,7 +73,8 @@ def migrate(dsn: str) -> list[str]:
     except PipelineError:
         raise
     except Exception as error:
-        raise PipelineError("warehouse", f"migration failed: {first_line(error)}") from None
+        message = f"migration failed: {first_line(error)}"
+        raise PipelineError("warehouse", message, transient=is_transient(error)) from None
     return [migration.id for migration in pending]
 
 
@@ -130,6 +140,35 @@ def start_run(conn: psycopg.Connection) -> tuple[int, object]:
 def last_complete_run(conn: psycopg.Connection):
     """The load_ts of the last run that completed every step, the mart included (None if none did)."""
     return conn.execute("SELECT max(load_ts) FROM meta.run WHERE status = 'success'").fetchone()[0]
+
+
+def abandon_stale_runs(conn: psycopg.Connection) -> None:
+    """Runs still marked running while we hold the run lock lost their runner (killed, or cut off
+    from the warehouse): record them as failed."""
+    conn.execute(
+        "UPDATE meta.run SET status = 'failed', finished_at = clock_timestamp(),"
+        " error = coalesce(error, 'the runner stopped before recording the end of the run')"
+        " WHERE status = 'running'"
+    )
+
+
+def record_skipped_run(conn: psycopg.Connection, reason: str) -> None:
+    conn.execute(
+        "INSERT INTO meta.run (load_ts, finished_at, status, error)"
+        " VALUES (clock_timestamp(), clock_timestamp(), 'skipped', %s)",
+        [reason],
+    )
+
+
+def recent_runs(conn: psycopg.Connection, limit: int) -> list[tuple]:
+    """The last runs, newest first: id, start, end, status, rows written to the vault and mart, error."""
+    return conn.execute(
+        "SELECT r.run_id, r.load_ts, r.finished_at, r.status,"
+        " (SELECT sum(rows_written) FROM meta.run_step s WHERE s.run_id = r.run_id AND s.step NOT LIKE 'staging.%%'),"
+        " r.error"
+        " FROM meta.run r ORDER BY r.run_id DESC LIMIT %s",
+        [limit],
+    ).fetchall()
 
 
 def finish_run(conn: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from pipeline import embedded, mart
+from pipeline.log import Log
 from pipeline.run import Endpoints, run_once
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ class Pipeline:
         self.log: list[str] = []
 
     def run(self):
-        return run_once(self.endpoints, log=self.log.append)
+        return run_once(self.endpoints, log=Log(out=self.log.append, interactive=False))
 
     def source(self, statement: str, params=None) -> None:
         with psycopg.connect(self.endpoints.source_dsn, autocommit=True) as conn:

@@ -73,7 +73,7 @@ def test_cli_once_then_report_on_the_embedded_default(tmp_path):
     first = run_cli("once", env=env)
     assert first.returncode == 0, first.stderr
     assert re.search(r"vault\.h_lesson\s+36 rows\s+\d+ ms", first.stdout)
-    assert re.search(r"run \d+: success, \d+ rows in \d+ ms", first.stdout)
+    assert re.search(r"run \d+: success, 282 rows written to the vault and mart in \d+ ms", first.stdout)
 
     second = run_cli("once", env=env)
     assert second.returncode == 0, second.stderr

@@ -1,0 +1,75 @@
+"""The long-running mode: run the pipeline at start and then every interval, one run at a time per
+warehouse, retrying transient failures, and stopping cleanly on SIGTERM or SIGINT.
+
+    python runner.py schedule --every 10m
+
+The `schedule` library keeps the interval. A run that overruns it is not started twice: jobs run
+in this thread one after the other, and a missed interval is not made up.
+"""
+
+import re
+import signal
+
+import schedule
+
+from pipeline import PipelineError, RunInterrupted
+from pipeline.log import Log
+from pipeline.run import STOP, Endpoints, run_once
+
+DEFAULT_EVERY = "10m"
+RETRY_ATTEMPTS = 5  # a transient failure is tried again up to 4 times,
+RETRY_FIRST_DELAY_S = 2  # after 2, 4, 8 and 16 seconds
+UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_interval(text: str) -> int:
+    """'30s', '10m', '1h' or plain seconds ('600') -> seconds."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", text or "")
+    if not match or int(match.group(1)) == 0:
+        raise PipelineError("config", f"the schedule interval must look like 30s, 10m or 1h, got {text!r}")
+    return int(match.group(1)) * UNITS[match.group(2) or "s"]
+
+
+def run_with_retries(endpoints: Endpoints, log: Log) -> str:
+    """One scheduled run; returns how it ended: success, skipped, failed or interrupted."""
+    for attempt in range(1, RETRY_ATTEMPTS + 1):
+        try:
+            result = run_once(endpoints, log, when_busy="skip")
+            return "skipped" if result is None else "success"
+        except RunInterrupted as error:
+            log.message(f"run interrupted: {error}", status="interrupted")
+            return "interrupted"
+        except PipelineError as error:
+            if not error.transient or attempt == RETRY_ATTEMPTS or STOP.is_set():
+                log.message(f"run failed: {error}", status="failed", error=str(error))
+                return "failed"
+            delay = RETRY_FIRST_DELAY_S * 2 ** (attempt - 1)
+            log.message(f"transient failure, retrying in {delay} s ({attempt}/{RETRY_ATTEMPTS - 1}): {error}")
+            if STOP.wait(delay):
+                return "interrupted"
+    return "failed"
+
+
+def install_signal_handlers(log: Log) -> None:
+    def stop(signum, frame):
+        name = signal.Signals(signum).name
+        if not STOP.is_set():
+            log.message(f"{name} received: finishing the running steps, then stopping")
+        STOP.request(name)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def serve(endpoints: Endpoints, every_s: int, log: Log) -> int:
+    """Run now and then every `every_s` seconds until a stop is requested; exit status 0."""
+    install_signal_handlers(log)
+    log.message(f"scheduler started: a run now and then every {every_s} s")
+    schedule.every(every_s).seconds.do(run_with_retries, endpoints, log)
+    run_with_retries(endpoints, log)
+    while not STOP.is_set():
+        schedule.run_pending()
+        STOP.wait(min(1.0, max(schedule.idle_seconds() or 0, 0.05)))
+    schedule.clear()
+    log.message(f"scheduler stopped ({STOP.reason})")
+    return 0
