@@ -26,6 +26,7 @@ class Config:
     warehouse_dsn: str | None
     clickhouse_url: str | None
     data_dir: Path
+    warehouse_dsn_for_mart: str | None = None  # the warehouse as ClickHouse reaches it, if not as we do
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -33,6 +34,7 @@ class Config:
             source_dsn=env.get("SOURCE_DSN") or None,
             warehouse_dsn=env.get("WAREHOUSE_DSN") or None,
             clickhouse_url=env.get("CLICKHOUSE_URL") or None,
+            warehouse_dsn_for_mart=env.get("WAREHOUSE_DSN_FOR_MART") or None,
             data_dir=Path(env.get("DATA_DIR") or Path(__file__).resolve().parent.parent / "data").resolve(),
         )
 
@@ -55,10 +57,12 @@ def mask_dsn(dsn: str) -> str:
 
 @dataclass(frozen=True)
 class ClickHouseURL:
-    """CLICKHOUSE_URL: clickhouse://user:password@host:port/db (a server) or chdb:///abs/path (embedded)."""
+    """CLICKHOUSE_URL: clickhouse://user:password@host:port/db (a server) or chdb:///abs/path (embedded).
+    `?database=` names the mart database (default mart), `?cluster=` a ClickHouse cluster for the mart."""
 
     kind: str  # "server" or "chdb"
     database: str
+    cluster: str | None = None
     path: str = ""
     host: str = ""
     port: int = 9000
@@ -73,7 +77,7 @@ class ClickHouseURL:
             if not parts.path.startswith("/") or parts.netloc:
                 raise PipelineError("mart", "CLICKHOUSE_URL for chDB must be chdb:///absolute/path")
             database = identifier(query.get("database", "mart"), "the mart database")
-            return cls(kind="chdb", database=database, path=parts.path)
+            return cls(kind="chdb", database=database, path=parts.path, cluster=cluster_of(query))
         if parts.scheme == "clickhouse":
             if not parts.hostname:
                 raise PipelineError("mart", "CLICKHOUSE_URL must name a host: clickhouse://user:password@host:9000/db")
@@ -85,10 +89,20 @@ class ClickHouseURL:
                 port=parts.port or 9000,
                 user=unquote(parts.username or "default"),
                 password=unquote(parts.password or ""),
+                cluster=cluster_of(query),
             )
         raise PipelineError("mart", "CLICKHOUSE_URL must start with clickhouse:// or chdb://")
+
+    @property
+    def data_table(self) -> str:
+        """The table the mart is loaded into and read from: on a cluster, the Distributed one."""
+        return "dm_courses_modules_lessons_streams_" + ("all" if self.cluster else "data")
 
     def masked(self) -> str:
         if self.kind == "chdb":
             return f"chdb://{self.path} (database {self.database})"
         return f"clickhouse://{self.user}:********@{self.host}:{self.port}/{self.database}"
+
+
+def cluster_of(query: dict) -> str | None:
+    return identifier(query["cluster"], "the ClickHouse cluster") if query.get("cluster") else None

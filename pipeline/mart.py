@@ -20,6 +20,9 @@ class Mart:
     def __init__(self, url: ClickHouseURL):
         self.url = url
         self.database = url.database
+        self.cluster = url.cluster
+        self.on_cluster = f"ON CLUSTER {url.cluster}" if url.cluster else ""
+        self.data_table = url.data_table
         self.warehouse_collection = f"{url.database}_warehouse"
 
     def execute(self, query: str) -> list[tuple]:
@@ -105,7 +108,7 @@ def split_statements(script: str) -> list[str]:
 def migrate(mart: Mart) -> list[str]:
     """Apply the mart migrations not yet recorded in <mart>.schema_migrations, in file-name order."""
     db = mart.database
-    mart.execute(f"CREATE DATABASE IF NOT EXISTS {db}")
+    mart.execute(f"CREATE DATABASE IF NOT EXISTS {db} {mart.on_cluster}")
     mart.execute(
         f"CREATE TABLE IF NOT EXISTS {db}.schema_migrations (id String, applied_at DateTime DEFAULT now())"
         " ENGINE = MergeTree ORDER BY id"
@@ -123,8 +126,10 @@ def migrate(mart: Mart) -> list[str]:
 
 
 def render_migration(path: Path, mart: Mart) -> str:
-    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(path.read_text()).render(mart=mart.database)
+    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(path.read_text()).render(
+        mart=mart.database, cluster=mart.cluster, on_cluster=mart.on_cluster
+    )
 
 
 def quote(value) -> str:
@@ -144,7 +149,10 @@ def collection_statements(mart: Mart, warehouse_dsn: str, mask: bool = False) ->
     }
     name = mart.warehouse_collection
     body = ", ".join(f"{key} = {value if isinstance(value, int) else quote(value)}" for key, value in settings.items())
-    return [f"DROP NAMED COLLECTION IF EXISTS {name}", f"CREATE NAMED COLLECTION {name} AS {body}"]
+    return [
+        f"DROP NAMED COLLECTION IF EXISTS {name} {mart.on_cluster}".rstrip(),
+        f"CREATE NAMED COLLECTION {name} {mart.on_cluster} AS {body}".replace("  ", " "),
+    ]
 
 
 def bind_warehouse(mart: Mart, warehouse_dsn: str) -> None:

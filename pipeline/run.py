@@ -14,7 +14,6 @@ from pipeline.config import Config
 from pipeline.log import Log
 from pipeline.warehouse import first_line
 
-MART_DATA = "dm_courses_modules_lessons_streams_data"
 # Independent steps run side by side, each in its own transaction on its own connection.
 PARALLEL_STEPS = 2
 
@@ -39,6 +38,12 @@ class Endpoints:
     source_dsn: str
     warehouse_dsn: str
     clickhouse_url: str
+    warehouse_dsn_for_mart: str | None = None
+
+    @property
+    def warehouse_for_mart(self) -> str:
+        """The warehouse's address as the ClickHouse server reaches it."""
+        return self.warehouse_dsn_for_mart or self.warehouse_dsn
 
 
 def resolve(config: Config) -> Endpoints:
@@ -50,6 +55,7 @@ def resolve(config: Config) -> Endpoints:
         source_dsn=config.source_dsn or embedded.ensure_demo_source(server),
         warehouse_dsn=config.warehouse_dsn or embedded.ensure_warehouse(server),
         clickhouse_url=config.clickhouse_url or f"chdb://{config.data_dir / 'chdb'}",
+        warehouse_dsn_for_mart=config.warehouse_dsn_for_mart,
     )
 
 
@@ -80,7 +86,7 @@ def run_once(endpoints: Endpoints, log: Log | None = None, when_busy: str = "wai
         the_mart = mart.connect(endpoints.clickhouse_url)
         for migration in mart.migrate(the_mart):
             log.message(f"mart migration applied: {migration}")
-        mart.bind_warehouse(the_mart, endpoints.warehouse_dsn)
+        mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
         return run_steps(meta, endpoints, the_mart, log)
     finally:
         meta.close()
@@ -104,9 +110,11 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
 
 
 def run_steps(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log) -> list[StepResult]:
-    loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(MART_DATA) else None
+    loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
     run_id, load_ts = warehouse.start_run(meta)
-    renderer = transforms.Renderer(transforms.discover(), load_ts, the_mart.database, loaded_until)
+    renderer = transforms.Renderer(
+        transforms.discover(), load_ts, the_mart.database, loaded_until, mart_data_table=the_mart.data_table
+    )
     results = []
     connections = WarehouseConnections(endpoints.warehouse_dsn)
 
@@ -244,8 +252,9 @@ def elapsed_ms(started: float) -> int:
 def plan(endpoints: Endpoints | None, config: Config) -> str:
     """The SQL a run would execute, in order, with passwords masked; nothing is executed."""
     load_ts = datetime.now(UTC)
-    database = mart.ClickHouseURL.parse(config.clickhouse_url).database if config.clickhouse_url else "mart"
-    renderer = transforms.Renderer(transforms.discover(), load_ts, database)
+    url = mart.ClickHouseURL.parse(config.clickhouse_url or "chdb:///embedded")
+    database = url.database
+    renderer = transforms.Renderer(transforms.discover(), load_ts, database, mart_data_table=url.data_table)
     parts = [
         f"-- plan: rendered {load_ts.isoformat()}; a run stamps its rows with its own load_ts, and reads",
         "-- from the vault what changed since the last complete run (here: everything, as on a first run)",
@@ -268,7 +277,8 @@ def binding_plan(config: Config, database: str) -> list[str]:
     parts.append("-- bind the warehouse (mart)")
     if config.warehouse_dsn:
         url = mart.ClickHouseURL.parse(config.clickhouse_url or "chdb:///embedded")
-        parts += [s + ";" for s in mart.collection_statements(mart.Mart(url), config.warehouse_dsn, mask=True)]
+        warehouse_for_mart = config.warehouse_dsn_for_mart or config.warehouse_dsn
+        parts += [s + ";" for s in mart.collection_statements(mart.Mart(url), warehouse_for_mart, mask=True)]
     else:
         parts.append("-- the embedded warehouse database in DATA_DIR")
     return parts

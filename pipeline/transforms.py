@@ -71,11 +71,13 @@ class Renderer:
         load_ts: datetime,
         mart_database: str = "mart",
         mart_loaded_until: datetime | None = None,
+        mart_data_table: str = "dm_courses_modules_lessons_streams_data",
     ):
         self.transforms = transforms
         self.load_ts = load_ts
         self.mart_database = mart_database
         self.mart_loaded_until = mart_loaded_until
+        self.mart_data_table = mart_data_table
         self.env = Environment(
             loader=FileSystemLoader(str(ROOT)),
             undefined=StrictUndefined,
@@ -106,6 +108,7 @@ class Renderer:
                 source=source,
                 warehouse=warehouse,
                 mart=self.mart_database,
+                mart_data=f"{self.mart_database}.{self.mart_data_table}",
                 load_ts=sql_timestamp(self.load_ts, transform.engine),
                 mart_loaded_until=sql_timestamp(self.mart_loaded_until, transform.engine),
             )

@@ -2,8 +2,11 @@
 -- the latest undeleted version of each row under the original mart's name and column names.
 -- {{ mart }} is the mart database (default: mart). ClickHouse DDL is not transactional, so every
 -- statement is idempotent: a migration cut short converges when it is applied again.
+-- With a cluster configured ({{ cluster }}), every object is created ON CLUSTER, the data table is
+-- replicated, and a Distributed table spreads the rows over the shards by row key, so the FINAL of
+-- each key happens on the one shard that holds it.
 
-CREATE TABLE IF NOT EXISTS {{ mart }}.dm_courses_modules_lessons_streams_data
+CREATE TABLE IF NOT EXISTS {{ mart }}.dm_courses_modules_lessons_streams_data {{ on_cluster }}
 (
     row_key                                  UUID,
     hashdiff                                 UUID,
@@ -49,10 +52,22 @@ CREATE TABLE IF NOT EXISTS {{ mart }}.dm_courses_modules_lessons_streams_data
     version                                  DateTime64(6),
     is_deleted                               UInt8
 )
+{% if cluster %}
+ENGINE = ReplicatedReplacingMergeTree(
+    '/clickhouse/tables/{shard}/{{ mart }}/dm_courses_modules_lessons_streams_data', '{replica}', version, is_deleted
+)
+{% else %}
 ENGINE = ReplacingMergeTree(version, is_deleted)
+{% endif %}
 ORDER BY row_key;
+{% if cluster %}
 
-CREATE VIEW IF NOT EXISTS {{ mart }}.dm_courses_modules_lessons_streams AS
+CREATE TABLE IF NOT EXISTS {{ mart }}.dm_courses_modules_lessons_streams_all {{ on_cluster }}
+AS {{ mart }}.dm_courses_modules_lessons_streams_data
+ENGINE = Distributed({{ cluster }}, {{ mart }}, dm_courses_modules_lessons_streams_data, cityHash64(row_key));
+{% endif %}
+
+CREATE VIEW IF NOT EXISTS {{ mart }}.dm_courses_modules_lessons_streams {{ on_cluster }} AS
 SELECT
     row_key AS dm_course_module_lesson_stream_uuid,
     h_course_title,
@@ -89,5 +104,5 @@ SELECT
     stream_id,
     module_id,
     lesson_id
-FROM {{ mart }}.dm_courses_modules_lessons_streams_data FINAL
+FROM {{ mart }}.dm_courses_modules_lessons_streams_{{ 'all' if cluster else 'data' }} FINAL
 WHERE is_deleted = 0;

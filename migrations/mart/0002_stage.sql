@@ -1,12 +1,13 @@
 -- Where the mart step lands what it reads from the warehouse for one run, so the warehouse is read
--- once: the keys whose rows changed, and the current rows under them. Emptied at every run.
+-- once: the keys whose rows changed, and the current rows under them. Emptied at every run; on a
+-- cluster they exist on every node, and the run uses those of the node it is connected to.
 
-CREATE TABLE IF NOT EXISTS {{ mart }}.stage_dm_scope
+CREATE TABLE IF NOT EXISTS {{ mart }}.stage_dm_scope {{ on_cluster }}
 (
     level LowCardinality(String),
     id    Int32
 )
 ENGINE = Memory;
 
-CREATE TABLE IF NOT EXISTS {{ mart }}.stage_dm_feed AS {{ mart }}.dm_courses_modules_lessons_streams_data
+CREATE TABLE IF NOT EXISTS {{ mart }}.stage_dm_feed {{ on_cluster }} AS {{ mart }}.dm_courses_modules_lessons_streams_data
 ENGINE = Memory;

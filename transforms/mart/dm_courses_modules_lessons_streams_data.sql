@@ -1,6 +1,7 @@
 -- dm_courses_modules_lessons_streams_data: the mart rows that are new or changed in this run's feed
 -- (staging.stg_dm_feed), and a tombstone for every row under a changed key that the feed no longer
--- has. Runs inside ClickHouse, which reads the warehouse through a named collection.
+-- has. Runs inside ClickHouse, which reads the warehouse through a named collection. mart_data is
+-- the data table, or on a cluster the Distributed table over it.
 {% set columns = [
     'course_id', 'stream_id', 'module_id', 'lesson_id',
     'h_course_title', 's_course_icon_url', 's_course_is_auto_course_enroll', 's_course_is_demo_enroll',
@@ -13,7 +14,6 @@
     'h_stream_name', 's_stream_is_open', 's_stream_homework_deadline_days', 's_stream_start_at',
     's_stream_end_at', 's_stream_created_at', 's_stream_updated_at', 's_stream_deleted_at',
 ] %}
-{% set data = mart ~ '.dm_courses_modules_lessons_streams_data' %}
 TRUNCATE TABLE {{ mart }}.stage_dm_scope;
 
 INSERT INTO {{ mart }}.stage_dm_scope (level, id)
@@ -31,12 +31,12 @@ SELECT
     {{ load_ts }}, {{ load_ts }}, 0
 FROM {{ warehouse('staging', 'stg_dm_feed') }};
 
-INSERT INTO {{ data }} (row_key, hashdiff, {{ columns | join(', ') }},
+INSERT INTO {{ mart_data }} (row_key, hashdiff, {{ columns | join(', ') }},
                         dm_course_module_lesson_stream_load_ts, version, is_deleted)
 WITH loaded AS (
     -- what the mart shows now under the changed keys
     SELECT *
-    FROM {{ data }} FINAL
+    FROM {{ mart_data }} FINAL
     WHERE is_deleted = 0
       AND (course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'course')
         OR stream_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'stream')
