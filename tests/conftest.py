@@ -7,13 +7,18 @@ mart database.
 
 import itertools
 import os
+import pwd
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from pipeline import embedded, mart
 from pipeline.log import Log
@@ -136,3 +141,68 @@ def run_cli(*args: str, env: dict | None = None, timeout: int = 120) -> subproce
         timeout=timeout,
         cwd=ROOT,
     )
+
+
+PG15 = Path("/usr/lib/postgresql/15/bin")
+TCP_SUPERUSER_PASSWORD = "su-Pa55word"
+# A password with every character that tends to break quoting, to prove it only travels as data
+SOURCE_PASSWORD = "r3ader'\"\\ pw;--"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tcp_pg_server():
+    """A separate PostgreSQL 15 server (the machine's own binaries) on 127.0.0.1 with password
+    authentication: a source as production has one. It runs as the `postgres` user (PostgreSQL
+    refuses root). Yields a DSN template with {user}, {password} and {database}."""
+    if not (PG15 / "postgres").exists():
+        pytest.skip("PostgreSQL 15 server binaries are not installed (apt-get install postgresql-15)")
+    base = Path(tempfile.mkdtemp(prefix="pg15-"))
+    base.chmod(0o755)
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        os.chown(base, pwd.getpwnam("postgres").pw_uid, pwd.getpwnam("postgres").pw_gid)
+    pwfile = base / "pw"
+    subprocess.run([*as_postgres, "sh", "-c", f"echo '{TCP_SUPERUSER_PASSWORD}' > {pwfile}"], check=True)
+    subprocess.run(
+        [*as_postgres, str(PG15 / "initdb"), "-D", str(base / "data"), "-U", "postgres", "--pwfile", str(pwfile),
+         "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1"
+    subprocess.run(
+        [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(base / "data"), "-o", options, "-l", str(base / "log"),
+         "-w", "start"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    dsn = "postgresql://{user}:{password}@127.0.0.1:" + str(port) + "/{database}"
+    admin = dsn.format(user="postgres", password=TCP_SUPERUSER_PASSWORD, database="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE reader LOGIN PASSWORD {}").format(sql.Literal(SOURCE_PASSWORD)))
+    try:
+        yield dsn
+    finally:
+        subprocess.run(
+            [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def tcp_demo_source(dsn_template: str, database: str) -> str:
+    """A demo catalog on the TCP server, owned by the superuser and readable by `reader`; returns the
+    DSN the pipeline uses: reader's, with its awkward password."""
+    admin = dsn_template.format(user="postgres", password=TCP_SUPERUSER_PASSWORD, database="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    owner = dsn_template.format(user="postgres", password=TCP_SUPERUSER_PASSWORD, database=database)
+    with psycopg.connect(owner) as conn:
+        conn.execute(embedded.DEMO_CATALOG.read_text())
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    return psycopg.conninfo.make_conninfo(owner, user="reader", password=SOURCE_PASSWORD)

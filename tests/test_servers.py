@@ -4,7 +4,14 @@ import re
 
 import psycopg
 import pytest
-from conftest import Pipeline, demo_source, run_cli
+from conftest import (
+    SOURCE_PASSWORD,
+    TCP_SUPERUSER_PASSWORD,
+    Pipeline,
+    demo_source,
+    run_cli,
+    tcp_demo_source,
+)
 
 from pipeline import PipelineError, embedded
 from pipeline.run import Endpoints, report
@@ -137,3 +144,43 @@ def test_cli_bad_clickhouse_url_is_a_clear_error(tmp_path, url, message):
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {message}")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_source_on_a_tcp_server_with_a_password_loads_and_changes(tcp_pg_server, pg_server, chdb_path):
+    source = tcp_demo_source(tcp_pg_server, "school_tcp")
+    warehouse = embedded.ensure_warehouse(pg_server, "warehouse_tcp")
+    pipeline = Pipeline(Endpoints(source, warehouse, f"chdb://{chdb_path}?database=mart_tcp"))
+    pipeline.run()
+    assert report(pipeline.mart) == [("Data Analysis", 6, 18), ("Data Engineering", 6, 12), ("Data Science", 6, 6)]
+
+    owner = tcp_pg_server.format(user="postgres", password=TCP_SUPERUSER_PASSWORD, database="school_tcp")
+    with psycopg.connect(owner, autocommit=True) as conn:  # the school edits its catalog
+        conn.execute("UPDATE course SET title = 'Data Analytics' WHERE id = 3")
+        conn.execute("UPDATE stream_module_lesson SET stream_module_id = 2 WHERE id = 2")
+        conn.execute("DELETE FROM stream_module_lesson WHERE id = 36")
+    pipeline.run()
+    assert {row["h_course_title"] for row in pipeline.view("course_id = 3")} == {"Data Analytics"}
+    assert pipeline.view("lesson_id = 2")[0]["module_id"] == 2
+    assert pipeline.view("lesson_id = 36") == []
+    pipeline.assert_mart_matches_warehouse()
+
+
+def test_secrets_stay_out_of_output_plan_and_run_log(tcp_pg_server, pg_server, tmp_path):
+    source = tcp_demo_source(tcp_pg_server, "school_secrets")
+    env = {
+        "SOURCE_DSN": source,
+        "WAREHOUSE_DSN": embedded.ensure_warehouse(pg_server, "warehouse_secrets"),
+        "CLICKHOUSE_URL": f"chdb://{tmp_path}/chdb",
+    }
+    secret = SOURCE_PASSWORD
+    good = run_cli("once", env=env)
+    assert good.returncode == 0, good.stderr
+    plan = run_cli("plan", env=env)
+    bad = run_cli("once", env={**env, "SOURCE_DSN": source.replace("dbname=school_secrets", "dbname=nowhere")})
+    assert bad.returncode == 1
+    for result in (good, plan, bad):
+        assert secret not in result.stdout + result.stderr
+    assert "********" in plan.stdout
+    with psycopg.connect(env["WAREHOUSE_DSN"]) as conn:
+        logged = conn.execute("SELECT string_agg(coalesce(error, ''), ' ') FROM meta.run").fetchone()[0]
+    assert secret not in (logged or "")
