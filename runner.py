@@ -4,7 +4,9 @@
     python runner.py schedule  run now and then every interval (--every 10m), until SIGTERM
     python runner.py status    the last runs (--healthcheck: fail when no recent success)
     python runner.py plan      print the SQL a run executes, in order; nothing is executed
-    python runner.py report    lessons per course, from the mart
+    python runner.py graph     the pipeline's dependency graph as Mermaid (--svg FILE with Graphviz)
+    python runner.py check     the data checks, inside the databases (also run after every run)
+    python runner.py report    lessons per course, from the mart (--as-of TIME: from the vault's history)
 
 Configuration comes from the environment: SOURCE_DSN, WAREHOUSE_DSN, CLICKHOUSE_URL, DATA_DIR.
 Whatever is not configured comes from the embedded default in DATA_DIR (see README.md).
@@ -15,17 +17,23 @@ import os
 import sys
 import traceback
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 
-from pipeline import PipelineError, mart, scheduler, warehouse
+from pipeline import PipelineError, graph, mart, scheduler, transforms, warehouse
 from pipeline.config import Config
 from pipeline.log import Log
-from pipeline.run import plan, report, resolve, run_once
+from pipeline.run import check_now, plan, plan_renderer, report, report_as_of, resolve, run_once
 
 
 def command_once(config: Config, args) -> int:
-    run_once(resolve(config), Log(args.log_format))
+    run_once(resolve(config), Log(args.log_format), select=args.select, check=not args.no_check)
+    return 0
+
+
+def command_check(config: Config, args) -> int:
+    check_now(resolve(config), Log(args.log_format))
     return 0
 
 
@@ -66,13 +74,25 @@ def healthcheck(runs: list[tuple], every_s: int) -> int:
 
 
 def command_plan(config: Config, args) -> int:
-    print(plan(None, config))
+    print(plan(config, args.select))
+    return 0
+
+
+def command_graph(config: Config, args) -> int:
+    renderer = plan_renderer(config)
+    steps = transforms.plan_steps(renderer.transforms, renderer)
+    print(graph.mermaid(steps, renderer.mart_database), end="")
+    if args.svg:
+        graph.write_svg(graph.dot(steps, renderer.mart_database), Path(args.svg))
     return 0
 
 
 def command_report(config: Config, args) -> int:
     endpoints = resolve(config)
-    rows = report(mart.connect(endpoints.clickhouse_url))
+    if args.as_of:
+        rows = report_as_of(endpoints.warehouse_dsn, args.as_of)
+    else:
+        rows = report(mart.connect(endpoints.clickhouse_url))
     print(f"{'course_title':<32} {'lessons_qty':>11} {'lesson_instances':>16}")
     for title, lessons, instances in rows:
         print(f"{title if title is not None else '(no title)':<32} {lessons:>11} {instances:>16}")
@@ -84,8 +104,18 @@ COMMANDS = {
     "schedule": command_schedule,
     "status": command_status,
     "plan": command_plan,
+    "graph": command_graph,
+    "check": command_check,
     "report": command_report,
 }
+
+
+def as_of_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO time: {text!r} (e.g. 2023-03-01T00:00:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--log-format", choices=("text", "json"), default="text", help="step lines as text or JSON")
     parser.add_argument("--last", type=int, default=20, help="status: how many runs to show")
+    parser.add_argument(
+        "--select",
+        type=lambda text: [name.split(".")[-1] for name in text.split(",") if name],
+        help="once, plan: only these steps (comma-separated, e.g. s_lesson) and what they depend on",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=as_of_time,
+        help="report: lessons per course as the warehouse knew it then (ISO time, UTC unless it says otherwise)",
+    )
+    parser.add_argument("--no-check", action="store_true", help="once: skip the data checks after the run")
+    parser.add_argument("--svg", help="graph: also write the graph as an SVG to this file (needs Graphviz)")
     parser.add_argument(
         "--healthcheck", action="store_true", help="status: exit 1 unless a run succeeded within three intervals"
     )

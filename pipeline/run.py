@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from pipeline import PipelineError, RunInterrupted, embedded, mart, transforms, warehouse
+from pipeline import PipelineError, RunInterrupted, checks, embedded, mart, transforms, warehouse
 from pipeline.config import Config
 from pipeline.log import Log
 from pipeline.warehouse import first_line
@@ -67,11 +67,18 @@ class StepResult:
     ms: int
 
 
-def run_once(endpoints: Endpoints, log: Log | None = None, when_busy: str = "wait") -> list[StepResult] | None:
+def run_once(
+    endpoints: Endpoints,
+    log: Log | None = None,
+    when_busy: str = "wait",
+    select: list[str] | None = None,
+    check: bool = True,
+) -> list[StepResult] | None:
     """Run the whole pipeline once; raise PipelineError naming the database that failed.
 
     One run at a time per warehouse: when another run holds the lock, wait for it (when_busy="wait")
-    or record a skipped run and return None (when_busy="skip")."""
+    or record a skipped run and return None (when_busy="skip"). After a complete run the data checks
+    run (check=False skips them) and are recorded with it."""
     log = log or Log()
     meta = warehouse.connect(endpoints.warehouse_dsn, autocommit=True)
     try:
@@ -87,9 +94,25 @@ def run_once(endpoints: Endpoints, log: Log | None = None, when_busy: str = "wai
         for migration in mart.migrate(the_mart):
             log.message(f"mart migration applied: {migration}")
         mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
-        return run_steps(meta, endpoints, the_mart, log)
+        results = run_steps(meta, endpoints, the_mart, log, select)
+        if check and not select:
+            report_checks(checks.run_checks(meta, the_mart, warehouse.last_run_id(meta)), log)
+        return results
     finally:
         meta.close()
+
+
+def report_checks(results: list, log: Log) -> None:
+    """Log every check; raise if one failed, naming it and a few offending keys."""
+    for result in results:
+        verdict = "ok" if result.passed else f"FAILED: {result.failures} offending, e.g. {'; '.join(result.examples)}"
+        log.message(f"check {result.name} ({result.database}): {verdict}", check=result.name, passed=result.passed)
+    failed = [result for result in results if not result.passed]
+    if failed:
+        first = failed[0]
+        raise PipelineError(
+            first.database, f"check {first.name} failed: {first.failures} offending, e.g. {'; '.join(first.examples)}"
+        )
 
 
 def record_skipped(meta: psycopg.Connection) -> None:
@@ -109,7 +132,9 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
         raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
 
 
-def run_steps(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log) -> list[StepResult]:
+def run_steps(
+    meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log, select=None
+) -> list[StepResult]:
     loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
     run_id, load_ts = warehouse.start_run(meta)
     renderer = transforms.Renderer(
@@ -132,6 +157,8 @@ def run_steps(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mar
     started = time.monotonic()
     try:
         steps = transforms.plan_steps(renderer.transforms, renderer)
+        if select:
+            steps = transforms.select(steps, select)
         log.message(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}", run_id=run_id)
         run_in_parallel(steps, run_one, done, workers=PARALLEL_STEPS)
     except BaseException as error:
@@ -249,21 +276,28 @@ def elapsed_ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-def plan(endpoints: Endpoints | None, config: Config) -> str:
+def plan(config: Config, select: list[str] | None = None) -> str:
     """The SQL a run would execute, in order, with passwords masked; nothing is executed."""
     load_ts = datetime.now(UTC)
-    url = mart.ClickHouseURL.parse(config.clickhouse_url or "chdb:///embedded")
-    database = url.database
-    renderer = transforms.Renderer(transforms.discover(), load_ts, database, mart_data_table=url.data_table)
+    renderer = plan_renderer(config, load_ts)
+    database = renderer.mart_database
     parts = [
         f"-- plan: rendered {load_ts.isoformat()}; a run stamps its rows with its own load_ts, and reads",
         "-- from the vault what changed since the last complete run (here: everything, as on a first run)",
     ]
     parts += binding_plan(config, database)
-    for step in transforms.ordered(transforms.plan_steps(renderer.transforms, renderer)):
+    steps = transforms.plan_steps(renderer.transforms, renderer)
+    for step in transforms.ordered(transforms.select(steps, select) if select else steps):
         after = ", ".join(sorted(step.after)) or "nothing"
         parts.append(f"-- step {step.transform.target(database)} ({step.transform.engine}), after: {after}\n{step.sql}")
     return "\n".join(parts)
+
+
+def plan_renderer(config: Config, load_ts: datetime | None = None) -> transforms.Renderer:
+    """A renderer from the configuration alone, for plan and graph: nothing is connected to."""
+    url = mart.ClickHouseURL.parse(config.clickhouse_url or "chdb:///embedded")
+    load_ts = load_ts or datetime.now(UTC)
+    return transforms.Renderer(transforms.discover(), load_ts, url.database, mart_data_table=url.data_table)
 
 
 def binding_plan(config: Config, database: str) -> list[str]:
@@ -284,6 +318,16 @@ def binding_plan(config: Config, database: str) -> list[str]:
     return parts
 
 
+def report_as_of(warehouse_dsn: str, as_of: datetime) -> list[tuple]:
+    """Lessons per course as the warehouse knew it at `as_of`, from satellite and link history."""
+    with warehouse.connect(warehouse_dsn) as conn:
+        return conn.execute(
+            "SELECT course_title, count(DISTINCT lesson_title), count(lesson_id)"
+            " FROM vault.catalog_as_of(%s) GROUP BY course_title ORDER BY course_title",
+            [as_of],
+        ).fetchall()
+
+
 def report(the_mart: mart.Mart) -> list[tuple]:
     """Per course: distinct lesson titles (the original README's figure) and lesson instances."""
     return the_mart.execute(
@@ -291,3 +335,11 @@ def report(the_mart: mart.Mart) -> list[tuple]:
         f" FROM {the_mart.database}.dm_courses_modules_lessons_streams"
         f" GROUP BY h_course_title ORDER BY h_course_title"
     )
+
+
+def check_now(endpoints: Endpoints, log: Log) -> None:
+    """The data checks on demand, recorded without a run."""
+    with warehouse.connect(endpoints.warehouse_dsn, autocommit=True) as meta:
+        the_mart = mart.connect(endpoints.clickhouse_url)
+        mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
+        report_checks(checks.run_checks(meta, the_mart), log)

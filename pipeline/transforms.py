@@ -85,8 +85,10 @@ class Renderer:
             lstrip_blocks=True,
         )
 
-    def render(self, transform: Transform) -> tuple[str, set[str]]:
+    def render(self, transform: Transform) -> tuple[str, set[str], set[str]]:
+        """The transform's SQL, the transforms it ref()s, and the other tables it reads."""
         refs: set[str] = set()
+        reads: set[str] = set()
 
         def ref(name: str) -> str:
             if name not in self.transforms:
@@ -95,10 +97,12 @@ class Renderer:
             return self.transforms[name].target(self.mart_database)
 
         def source(table: str) -> str:
-            return f"source.{identifier(table, 'source table')}"
+            reads.add(f"source.{identifier(table, 'source table')}")
+            return f"source.{table}"
 
         def warehouse(schema: str, table: str) -> str:
             schema, table = identifier(schema, "warehouse schema"), identifier(table, "warehouse table")
+            reads.add(f"{schema}.{table}")
             return f"postgresql({self.mart_database}_warehouse, schema = '{schema}', table = '{table}')"
 
         try:
@@ -114,7 +118,7 @@ class Renderer:
             )
         except (TemplateError, TypeError) as error:
             raise PipelineError("transforms", f"{transform.path.name}: {error}") from None
-        return sql.strip() + "\n", refs
+        return sql.strip() + "\n", refs, reads
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,7 @@ class Step:
     transform: Transform
     sql: str
     after: frozenset[str]
+    reads: frozenset[str] = frozenset()  # tables read that no transform loads: source tables, say
 
     @property
     def name(self) -> str:
@@ -136,10 +141,24 @@ def plan_steps(transforms: dict[str, Transform], renderer: Renderer) -> dict[str
     warehouse_steps = frozenset(name for name, t in transforms.items() if t.engine == "warehouse")
     steps = {}
     for name, transform in transforms.items():
-        sql, refs = renderer.render(transform)
+        sql, refs, reads = renderer.render(transform)
         after = frozenset(refs) | (warehouse_steps if transform.engine == "mart" else frozenset())
-        steps[name] = Step(transform, sql, after)
+        steps[name] = Step(transform, sql, after, frozenset(reads))
     return steps
+
+
+def select(steps: dict[str, Step], names: list[str]) -> dict[str, Step]:
+    """The named steps and every step they depend on, directly or not."""
+    unknown = [name for name in names if name not in steps]
+    if unknown:
+        raise PipelineError("transforms", f"no step called {', '.join(unknown)}; steps: {', '.join(sorted(steps))}")
+    chosen, pending = set(), list(names)
+    while pending:
+        name = pending.pop()
+        if name not in chosen:
+            chosen.add(name)
+            pending.extend(steps[name].after)
+    return {name: step for name, step in steps.items() if name in chosen}
 
 
 def sorter(steps: dict[str, Step]) -> TopologicalSorter:

@@ -138,8 +138,12 @@ def start_run(conn: psycopg.Connection) -> tuple[int, object]:
 
 
 def last_complete_run(conn: psycopg.Connection):
-    """The load_ts of the last run that completed every step, the mart included (None if none did)."""
-    return conn.execute("SELECT max(load_ts) FROM meta.run WHERE status = 'success'").fetchone()[0]
+    """The load_ts of the last run that completed, its mart step included (None if none did): the
+    mart holds everything the vault held then. A run limited by --select to other steps does not count."""
+    return conn.execute(
+        "SELECT max(r.load_ts) FROM meta.run r WHERE r.status = 'success' AND EXISTS ("
+        " SELECT FROM meta.run_step s WHERE s.run_id = r.run_id AND s.database = 'mart' AND s.status = 'success')"
+    ).fetchone()[0]
 
 
 def abandon_stale_runs(conn: psycopg.Connection) -> None:
@@ -192,3 +196,15 @@ def finish_step(conn, run_id: int, step: str, status: str, rows: int | None, ms:
         " WHERE run_id = %s AND step = %s",
         [status, rows, ms, error, run_id, step],
     )
+
+
+def record_check(conn: psycopg.Connection, run_id: int | None, result) -> None:
+    conn.execute(
+        "INSERT INTO meta.check_result (run_id, check_name, database, passed, failures, examples)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        [run_id, result.name, result.database, result.passed, result.failures, "; ".join(result.examples) or None],
+    )
+
+
+def last_run_id(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT max(run_id) FROM meta.run").fetchone()[0]

@@ -1,0 +1,155 @@
+"""Seeing, checking and questioning what the pipeline did: the graph, the data checks, history."""
+
+import contextlib
+import re
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+
+from pipeline import PipelineError, checks
+from pipeline.log import Log
+from pipeline.run import check_now, report_as_of
+
+
+def check_failures(pipeline) -> dict[str, list[str]]:
+    """Run the checks on demand; return the failed ones with their examples."""
+    with contextlib.suppress(PipelineError):
+        check_now(pipeline.endpoints, Log(out=pipeline.log.append, interactive=False))
+    failed = {}
+    for line in pipeline.log:
+        match = re.match(r"\S+ check (\w+) \((\w+)\): FAILED: (\d+) offending, e\.g\. (.*)", line)
+        if match:
+            failed[match.group(1)] = match.group(4).split("; ")
+    return failed
+
+
+def test_checks_pass_after_runs_and_are_recorded(pipeline):
+    pipeline.run()
+    pipeline.source("UPDATE stream_module_lesson SET stream_module_id = 3 WHERE id = 1")
+    pipeline.source("DELETE FROM stream_module_lesson WHERE id = 2")
+    pipeline.run()
+    assert check_failures(pipeline) == {}
+    recorded = pipeline.warehouse(
+        "SELECT check_name, passed FROM meta.check_result WHERE run_id = (SELECT max(run_id) FROM meta.run)"
+    )
+    assert len(recorded) == len(list(checks.ROOT.glob("*/*.sql"))) and all(passed for _, passed in recorded)
+
+
+def test_a_hub_row_lost_fails_rows_point_at_parents_with_its_keys(pipeline):
+    pipeline.run()
+    pipeline.warehouse("DELETE FROM vault.h_lesson WHERE lesson_id = 5 RETURNING 1")
+    failed = check_failures(pipeline)
+    assert set(failed) == {"rows_point_at_parents"}
+    hk = pipeline.scalar("SELECT md5('5')::uuid::text")
+    assert {example.split()[-1] for example in failed["rows_point_at_parents"]} == {hk}
+
+
+def test_current_state_out_of_step_with_history_fails(pipeline):
+    pipeline.run()
+    pipeline.warehouse("UPDATE vault.cur_lesson SET hashdiff = 0 WHERE lesson_id = 3 RETURNING 1")
+    assert "current_state_matches_history" in check_failures(pipeline)
+
+
+def test_a_mart_row_missing_fails_mart_matches_warehouse(pipeline):
+    pipeline.run()
+    db = pipeline.mart.database
+    pipeline.mart.execute(
+        f"INSERT INTO {db}.dm_courses_modules_lessons_streams_data SELECT * REPLACE (1 AS is_deleted,"
+        f" version + 1 AS version) FROM {db}.dm_courses_modules_lessons_streams_data WHERE lesson_id = 7"
+    )
+    failed = check_failures(pipeline)
+    assert failed == {"mart_matches_warehouse": ["only in the warehouse 2/2/4/7"]}
+
+
+def test_a_source_change_not_loaded_yet_shows_in_source_matches_vault(pipeline):
+    pipeline.run()
+    pipeline.source("DELETE FROM stream_module_lesson WHERE id = 9")
+    assert check_failures(pipeline) == {"source_matches_vault": ["source.stream_module_lesson vs vault.cur_lesson 9"]}
+
+
+def test_cli_check_exits_non_zero_naming_the_failed_check(tmp_path):
+    env = {"DATA_DIR": str(tmp_path)}
+    assert run_cli("once", env=env).returncode == 0
+    assert run_cli("check", env=env).returncode == 0
+    import psycopg
+
+    from pipeline import embedded
+
+    server = embedded.start_postgres(tmp_path)  # the same embedded server the CLI used
+    with psycopg.connect(embedded.database_dsn(server, "warehouse"), autocommit=True) as conn:
+        conn.execute("DELETE FROM vault.h_course WHERE course_id = 1")
+    result = run_cli("check", env=env)
+    assert result.returncode == 1
+    assert "check rows_point_at_parents (warehouse): FAILED" in result.stdout
+    assert result.stderr.startswith("error: warehouse: check rows_point_at_parents failed: 3 offending, e.g. vault.")
+
+
+def test_report_as_of_answers_from_history(pipeline):
+    pipeline.run()
+    between = datetime.now(UTC)
+    pipeline.source("UPDATE course SET title = 'Data Analytics' WHERE id = 3")
+    pipeline.source("DELETE FROM stream_module_lesson WHERE stream_module_id = 10")
+    pipeline.run()
+    dsn = pipeline.endpoints.warehouse_dsn
+    assert report_as_of(dsn, between) == [
+        ("Data Analysis", 6, 18),
+        ("Data Engineering", 6, 12),
+        ("Data Science", 6, 6),
+    ]
+    assert report_as_of(dsn, datetime.now(UTC)) == [
+        ("Data Analytics", 6, 16),
+        ("Data Engineering", 6, 12),
+        ("Data Science", 6, 6),
+    ]
+    assert report_as_of(dsn, datetime(2020, 1, 1, tzinfo=UTC)) == []
+    history = pipeline.warehouse(
+        "SELECT title, valid_to IS NULL FROM vault.v_course_history WHERE course_id = 3 ORDER BY valid_from"
+    )
+    assert history == [("Data Analysis", False), ("Data Analytics", True)]
+
+
+def test_select_runs_a_step_and_what_it_depends_on(pipeline):
+    from pipeline.run import run_once
+
+    run_once(pipeline.endpoints, Log(out=pipeline.log.append, interactive=False), select=["s_lesson"])
+    assert pipeline.vault_counts()["s_lesson"] == 36
+    assert pipeline.vault_counts()["h_lesson"] == 0  # not a dependency of s_lesson
+    steps = pipeline.warehouse("SELECT step FROM meta.run_step ORDER BY step")
+    assert steps == [("staging.stg_lesson",), ("vault.s_lesson",)]
+    pipeline.run()  # a later full run loads the mart with everything
+    assert len(pipeline.view()) == 36
+
+
+def test_plan_select_and_unknown_step(tmp_path):
+    result = run_cli("plan", "--select", "vault.l_module_lesson", env={"DATA_DIR": str(tmp_path)})
+    steps = re.findall(r"^-- step (\S+)", result.stdout, flags=re.M)
+    assert steps == ["staging.stg_lesson", "vault.l_module_lesson"]
+    wrong = run_cli("plan", "--select", "s_lessons", env={"DATA_DIR": str(tmp_path)})
+    assert wrong.returncode == 1 and "no step called s_lessons" in wrong.stderr
+
+
+def test_the_readme_carries_the_graph_runner_py_graph_prints():
+    result = run_cli("graph")
+    assert result.returncode == 0, result.stderr
+    assert "source__stream_module_lesson --> staging__stg_lesson" in result.stdout
+    assert "mart__dm_courses_modules_lessons_streams_data --> mart__dm_courses_modules_lessons_streams" in result.stdout
+    readme = (ROOT / "README.md").read_text()
+    assert f"```mermaid\n{result.stdout}```" in readme, "README's graph is stale: paste `python runner.py graph`"
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed (CI installs it)")
+def test_graph_svg(tmp_path):
+    svg = tmp_path / "pipeline.svg"
+    result = run_cli("graph", "--svg", str(svg))
+    assert result.returncode == 0, result.stderr
+    text = svg.read_text()
+    assert text.lstrip().startswith(("<?xml", "<svg")) and "vault.s_lesson" in text
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "transforms").glob("*/*.sql")), ids=lambda p: p.name)
+def test_every_transform_starts_with_a_comment_saying_what_it_loads(path: Path):
+    first = path.read_text().splitlines()[0]
+    assert first.startswith(f"-- {path.stem}: "), first
