@@ -7,7 +7,9 @@ CREATE TABLE IF NOT EXISTS {{ mart }}.stage_dm_scope {{ on_cluster }}
     level LowCardinality(String),
     id    Int32
 )
-ENGINE = Memory;
+ENGINE = MergeTree
+ORDER BY (level, id);
 
 CREATE TABLE IF NOT EXISTS {{ mart }}.stage_dm_feed {{ on_cluster }} AS {{ mart }}.dm_courses_modules_lessons_streams_data
-ENGINE = Memory;
+ENGINE = MergeTree
+ORDER BY row_key;

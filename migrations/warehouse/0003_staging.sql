@@ -64,9 +64,10 @@ CREATE UNLOGGED TABLE staging.stg_lesson (
 -- The mart's work for this run: the keys whose vault rows changed since the mart was last loaded,
 -- and every current mart row under them (see transforms/staging/stg_dm_feed.sql).
 CREATE UNLOGGED TABLE staging.stg_dm_scope (
-    level text NOT NULL CHECK (level IN ('course', 'stream', 'module', 'lesson')),
+    level text NOT NULL CHECK (level IN ('all', 'course', 'stream', 'module', 'lesson',
+                                         'course_shell', 'stream_shell', 'module_shell')),
     id    integer NOT NULL,
-    hk    uuid NOT NULL
+    hk    uuid
 );
 
 CREATE UNLOGGED TABLE staging.stg_dm_feed (

@@ -1,6 +1,6 @@
 -- dm_courses_modules_lessons_streams_data: the mart rows that are new or changed in this run's feed
--- (staging.stg_dm_feed), and a tombstone for every row under a changed key that the feed no longer
--- has. Runs inside ClickHouse, which reads the warehouse through a named collection. mart_data is
+-- (staging.stg_dm_feed), and a tombstone for every row under a key in its scope (staging.stg_dm_scope)
+-- that the feed no longer has. Runs inside ClickHouse, which reads the warehouse through a named collection. mart_data is
 -- the data table, or on a cluster the Distributed table over it.
 {% set columns = [
     'course_id', 'stream_id', 'module_id', 'lesson_id',
@@ -38,10 +38,14 @@ WITH loaded AS (
     SELECT *
     FROM {{ mart_data }} FINAL
     WHERE is_deleted = 0
-      AND (course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'course')
+      AND ((SELECT count() FROM {{ mart }}.stage_dm_scope WHERE level = 'all') > 0
+        OR course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'course')
         OR stream_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'stream')
         OR module_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'module')
-        OR lesson_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson'))
+        OR lesson_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson')
+        OR (stream_id IS NULL AND course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'course_shell'))
+        OR (module_id IS NULL AND stream_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'stream_shell'))
+        OR (lesson_id IS NULL AND module_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'module_shell')))
 )
 -- rows whose key or content the mart does not show yet
 SELECT row_key, hashdiff, {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 0

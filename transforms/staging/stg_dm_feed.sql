@@ -1,50 +1,40 @@
--- stg_dm_feed: the mart rows this run must (re)load: every current row under a course, stream,
--- module or lesson whose vault rows changed since the mart was last loaded; and those keys
--- (staging.stg_dm_scope), so the mart can also retire its rows under them that are gone.
--- mart_loaded_until is the load_ts of the last run that completed, mart included; -infinity when the
--- mart is empty, which makes this the whole mart.
+-- stg_dm_feed: the mart rows this run must (re)load, and in staging.stg_dm_scope the keys they
+-- were chosen by, so the mart can also retire its rows under those keys that are gone.
+-- A key whose satellite changed since the mart was last loaded (mart_loaded_until) is reloaded with
+-- everything under it ('course', 'stream', 'module', 'lesson'); a child that joined or left a
+-- parent is reloaded whole, and the parent's childless row only ('course_shell', 'stream_shell',
+-- 'module_shell'), since that row appears or goes when its last child comes or leaves. When the mart
+-- is empty (mart_loaded_until is -infinity) the scope is 'all'.
 {% set since = mart_loaded_until %}
 TRUNCATE staging.stg_dm_scope;
 TRUNCATE staging.stg_dm_feed;
 
 INSERT INTO staging.stg_dm_scope (level, id, hk)
--- courses whose attributes changed, that appeared or vanished, or gained or lost a stream
-SELECT 'course', h.course_id, h.hk_course
-FROM {{ ref('s_course') }} AS s JOIN {{ ref('h_course') }} AS h USING (hk_course)
-WHERE s.load_ts > {{ since }}
+SELECT 'all', 0, NULL WHERE {{ since }} = '-infinity'::timestamptz;
+
+INSERT INTO staging.stg_dm_scope (level, id, hk)
+WITH since AS (SELECT {{ since }} AS ts WHERE {{ since }} > '-infinity'::timestamptz)
+{% for entity in ['course', 'stream', 'module', 'lesson'] %}
+-- {{ entity }}s whose attributes changed, that appeared, vanished or came back
+SELECT '{{ entity }}', h.{{ entity }}_id, h.hk_{{ entity }}
+FROM {{ ref('s_' ~ entity) }} AS s
+JOIN since ON s.load_ts > since.ts
+JOIN {{ ref('h_' ~ entity) }} AS h USING (hk_{{ entity }})
 UNION
-SELECT 'course', h.course_id, h.hk_course
-FROM {{ ref('s_course_stream_eff') }} AS e
-JOIN {{ ref('l_course_stream') }} AS l USING (hk_course_stream)
-JOIN {{ ref('h_course') }} AS h USING (hk_course)
-WHERE e.load_ts > {{ since }}
-UNION
--- the same for streams and their modules
-SELECT 'stream', h.stream_id, h.hk_stream
-FROM {{ ref('s_stream') }} AS s JOIN {{ ref('h_stream') }} AS h USING (hk_stream)
-WHERE s.load_ts > {{ since }}
-UNION
-SELECT 'stream', h.stream_id, h.hk_stream
-FROM {{ ref('s_stream_module_eff') }} AS e
-JOIN {{ ref('l_stream_module') }} AS l USING (hk_stream_module)
-JOIN {{ ref('h_stream') }} AS h USING (hk_stream)
-WHERE e.load_ts > {{ since }}
-UNION
--- the same for modules and their lessons
-SELECT 'module', h.module_id, h.hk_module
-FROM {{ ref('s_module') }} AS s JOIN {{ ref('h_module') }} AS h USING (hk_module)
-WHERE s.load_ts > {{ since }}
-UNION
-SELECT 'module', h.module_id, h.hk_module
-FROM {{ ref('s_module_lesson_eff') }} AS e
-JOIN {{ ref('l_module_lesson') }} AS l USING (hk_module_lesson)
-JOIN {{ ref('h_module') }} AS h USING (hk_module)
-WHERE e.load_ts > {{ since }}
-UNION
--- lessons whose attributes changed, that appeared or vanished
-SELECT 'lesson', h.lesson_id, h.hk_lesson
-FROM {{ ref('s_lesson') }} AS s JOIN {{ ref('h_lesson') }} AS h USING (hk_lesson)
-WHERE s.load_ts > {{ since }};
+{% endfor %}
+{% for parent, child in [('course', 'stream'), ('stream', 'module'), ('module', 'lesson')] %}
+-- {{ child }}s that joined or left a {{ parent }}: the {{ child }} whole, the {{ parent }}'s childless row
+SELECT unnest(ARRAY['{{ child }}', '{{ parent }}_shell']),
+       unnest(ARRAY[hc.{{ child }}_id, hp.{{ parent }}_id]),
+       unnest(ARRAY[hc.hk_{{ child }}, hp.hk_{{ parent }}])
+FROM {{ ref('s_' ~ parent ~ '_' ~ child ~ '_eff') }} AS e
+JOIN since ON e.load_ts > since.ts
+JOIN {{ ref('l_' ~ parent ~ '_' ~ child) }} AS l USING (hk_{{ parent }}_{{ child }})
+JOIN {{ ref('h_' ~ parent) }} AS hp ON hp.hk_{{ parent }} = l.hk_{{ parent }}
+JOIN {{ ref('h_' ~ child) }} AS hc ON hc.hk_{{ child }} = l.hk_{{ child }}
+{{ "UNION" if not loop.last }}
+{% endfor %}
+;
 
 ANALYZE staging.stg_dm_scope;
 
@@ -66,14 +56,26 @@ INSERT INTO staging.stg_dm_feed (
     {{ module_columns | join(', ') }},
     {{ lesson_columns | join(', ') }}
 )
-WITH scope_modules AS (
-    -- upper rows (module, or stream or course without children) under a changed key: reloaded whole
-    SELECT m.*
-    FROM vault.v_dm_modules AS m
-    WHERE m.course_id IN (SELECT id FROM staging.stg_dm_scope WHERE level = 'course')
-       OR m.stream_id IN (SELECT id FROM staging.stg_dm_scope WHERE level = 'stream')
-       OR m.module_id IN (SELECT id FROM staging.stg_dm_scope WHERE level = 'module')
-)
+WITH
+    scope AS (SELECT level, id, hk FROM staging.stg_dm_scope),
+    everything AS (SELECT count(*) > 0 AS yes FROM scope WHERE level = 'all'),
+    scope_modules AS (
+        -- upper rows (a module, or a stream or course without children) under a changed key
+        SELECT m.*
+        FROM vault.v_dm_modules AS m
+        WHERE (SELECT yes FROM everything)
+           OR m.course_id IN (SELECT id FROM scope WHERE level = 'course')
+           OR m.stream_id IN (SELECT id FROM scope WHERE level = 'stream')
+           OR m.module_id IN (SELECT id FROM scope WHERE level = 'module')
+    ),
+    shells AS (
+        -- the childless row of a parent whose children came or went, if it is childless now
+        SELECT m.*
+        FROM vault.v_dm_modules AS m
+        WHERE (m.stream_id IS NULL AND m.course_id IN (SELECT id FROM scope WHERE level = 'course_shell'))
+           OR (m.module_id IS NULL AND m.stream_id IN (SELECT id FROM scope WHERE level = 'stream_shell'))
+           OR (m.module_id IN (SELECT id FROM scope WHERE level = 'module_shell'))
+    )
 -- every current lesson of those modules
 SELECT m.{{ module_columns | join(', m.') }},
        le.{{ lesson_attributes | join(', le.') }}
@@ -84,7 +86,7 @@ UNION ALL
 -- changed lessons in the other modules
 SELECT m.{{ module_columns | join(', m.') }},
        le.{{ lesson_attributes | join(', le.') }}
-FROM staging.stg_dm_scope AS sc
+FROM scope AS sc
 JOIN vault.cur_lesson AS le ON le.hk_lesson = sc.hk
 JOIN vault.cur_module_lesson AS ml USING (hk_lesson)
 JOIN vault.v_dm_modules AS m USING (hk_module)
@@ -94,7 +96,7 @@ UNION ALL
 -- modules without a current lesson, streams without modules, courses without streams
 SELECT m.{{ module_columns | join(', m.') }},
        {{ (['NULL'] * lesson_columns | length) | join(', ') }}
-FROM scope_modules AS m
+FROM (SELECT * FROM scope_modules UNION SELECT * FROM shells) AS m
 WHERE m.hk_module IS NULL
    OR NOT EXISTS (
        SELECT FROM vault.cur_module_lesson AS ml JOIN vault.cur_lesson AS le USING (hk_lesson)
