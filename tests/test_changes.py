@@ -200,3 +200,21 @@ def test_an_update_that_changes_nothing_writes_nothing(pipeline, change):
     pipeline.source(change)
     pipeline.run()
     assert (pipeline.vault_counts(), pipeline.mart_data_count()) == before
+
+
+def test_messy_values_load_unchanged(pipeline):
+    long_text = "x" * 100_000
+    pipeline.source(
+        "UPDATE stream_module_lesson SET description = %s, start_at = '1900-01-01 00:00:00.000001',"
+        " end_at = '2299-12-31 23:59:59.999999' WHERE id = 1",
+        [long_text],
+    )
+    pipeline.source("UPDATE stream_module_lesson SET title = %s WHERE id = 2", ["tab\there\nnewline\r\x01\x7f"])
+    pipeline.run()
+    [first] = pipeline.view("lesson_id = 1")
+    assert first["s_lesson_description"] == long_text
+    assert str(first["s_lesson_start_at"]) == "1900-01-01 00:00:00.000001"
+    assert str(first["s_lesson_end_at"]) == "2299-12-31 23:59:59.999999"
+    [second] = pipeline.view("lesson_id = 2")
+    assert second["h_lesson_title"] == "tab\there\nnewline\r\x01\x7f"
+    pipeline.assert_mart_matches_warehouse()

@@ -1,5 +1,7 @@
 -- The mart: every version of every row in a ReplacingMergeTree, and the consumer view that shows
 -- the latest undeleted version of each row under the original mart's name and column names.
+-- Timestamps are DateTime64(6): the source's microseconds, and years 1900 to 2299 (DateTime would
+-- keep whole seconds from 1970 to 2106 only).
 -- {{ mart }} is the mart database (default: mart). ClickHouse DDL is not transactional, so every
 -- statement is idempotent: a migration cut short converges when it is applied again.
 -- With a cluster configured ({{ cluster }}), every object is created ON CLUSTER, the data table is
@@ -19,36 +21,36 @@ CREATE TABLE IF NOT EXISTS {{ mart }}.dm_courses_modules_lessons_streams_data {{
     s_course_icon_url                        Nullable(String),
     s_course_is_auto_course_enroll           Nullable(Bool),
     s_course_is_demo_enroll                  Nullable(Bool),
-    s_course_created_at                      Nullable(DateTime),
-    s_course_updated_at                      Nullable(DateTime),
-    s_course_deleted_at                      Nullable(DateTime),
+    s_course_created_at                      Nullable(DateTime64(6)),
+    s_course_updated_at                      Nullable(DateTime64(6)),
+    s_course_deleted_at                      Nullable(DateTime64(6)),
 
     h_module_title                           LowCardinality(Nullable(String)),
     l_module_order_in_stream                 Nullable(Int32),
-    s_module_created_at                      Nullable(DateTime),
-    s_module_updated_at                      Nullable(DateTime),
-    s_module_deleted_at                      Nullable(DateTime),
+    s_module_created_at                      Nullable(DateTime64(6)),
+    s_module_updated_at                      Nullable(DateTime64(6)),
+    s_module_deleted_at                      Nullable(DateTime64(6)),
 
     h_lesson_title                           Nullable(String),
     s_lesson_description                     Nullable(String),
     s_lesson_teacher_id                      Nullable(Int32),
-    s_lesson_start_at                        Nullable(DateTime),
-    s_lesson_end_at                          Nullable(DateTime),
+    s_lesson_start_at                        Nullable(DateTime64(6)),
+    s_lesson_end_at                          Nullable(DateTime64(6)),
     s_lesson_homework_url                    Nullable(String),
     s_lesson_online_lesson_join_url          Nullable(String),
     s_lesson_online_lesson_recording_url     Nullable(String),
-    s_lesson_deleted_at                      Nullable(DateTime),
+    s_lesson_deleted_at                      Nullable(DateTime64(6)),
 
     h_stream_name                            LowCardinality(Nullable(String)),
     s_stream_is_open                         Nullable(Bool),
     s_stream_homework_deadline_days          Nullable(Int32),
-    s_stream_start_at                        Nullable(DateTime),
-    s_stream_end_at                          Nullable(DateTime),
-    s_stream_created_at                      Nullable(DateTime),
-    s_stream_updated_at                      Nullable(DateTime),
-    s_stream_deleted_at                      Nullable(DateTime),
+    s_stream_start_at                        Nullable(DateTime64(6)),
+    s_stream_end_at                          Nullable(DateTime64(6)),
+    s_stream_created_at                      Nullable(DateTime64(6)),
+    s_stream_updated_at                      Nullable(DateTime64(6)),
+    s_stream_deleted_at                      Nullable(DateTime64(6)),
 
-    dm_course_module_lesson_stream_load_ts   DateTime,
+    dm_course_module_lesson_stream_load_ts   DateTime64(6),
     version                                  DateTime64(6),
     is_deleted                               UInt8
 )
