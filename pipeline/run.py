@@ -168,6 +168,9 @@ def run_steps(
     finally:
         connections.close()
     record_end(meta, run_id, "success")
+    oddities = warehouse.oddities(meta)
+    if oddities:
+        log.message("oddities in the source: " + ", ".join(f"{count} {what}" for what, count in oddities))
     total_rows = sum(result.rows for result in results if not result.step.startswith("staging."))
     log.message(
         f"run {run_id}: success, {total_rows} rows written to the vault and mart in {elapsed_ms(started)} ms",

@@ -208,3 +208,8 @@ def record_check(conn: psycopg.Connection, run_id: int | None, result) -> None:
 
 def last_run_id(conn: psycopg.Connection) -> int:
     return conn.execute("SELECT max(run_id) FROM meta.run").fetchone()[0]
+
+
+def oddities(conn: psycopg.Connection) -> list[tuple[str, int]]:
+    """Orphans and missing titles in the current state (vault.v_oddities), those that occur."""
+    return conn.execute("SELECT oddity, count FROM vault.v_oddities WHERE count > 0").fetchall()

@@ -218,3 +218,36 @@ def test_messy_values_load_unchanged(pipeline):
     [second] = pipeline.view("lesson_id = 2")
     assert second["h_lesson_title"] == "tab\there\nnewline\r\x01\x7f"
     pipeline.assert_mart_matches_warehouse()
+
+
+def test_orphans_stay_visible_under_an_unknown_parent_and_are_counted(pipeline):
+    pipeline.source("ALTER TABLE stream DROP CONSTRAINT fk_course")
+    pipeline.source("ALTER TABLE stream_module_lesson DROP CONSTRAINT fk_stream_module")
+    pipeline.run()
+    pipeline.source("UPDATE stream SET course_id = NULL WHERE id = 1")  # DS_Stream_1 loses its course
+    pipeline.source("UPDATE stream_module_lesson SET stream_module_id = 999 WHERE id = 36")  # no such module
+    pipeline.source("UPDATE stream_module_lesson SET title = NULL WHERE id = 35")
+    pipeline.run()
+
+    stream_rows = pipeline.view("stream_id = 1")
+    assert len(stream_rows) == 6
+    assert {(row["course_id"], row["h_course_title"], row["h_stream_name"]) for row in stream_rows} == {
+        (None, None, "DS_Stream_1")
+    }
+    [course] = pipeline.view("course_id = 1")  # Data Science, now without streams
+    assert (course["stream_id"], course["h_course_title"]) == (None, "Data Science")
+    [lesson] = pipeline.view("lesson_id = 36")
+    assert (lesson["module_id"], lesson["stream_id"], lesson["h_lesson_title"]) == (None, None, "Analytics")
+    assert len(pipeline.view()) == 37
+    pipeline.assert_mart_matches_warehouse()
+    assert any(
+        "oddities in the source: 1 streams without a course, 1 lessons without a module, 1 lessons without a title"
+        in line
+        for line in pipeline.log
+    )
+
+    pipeline.source("UPDATE stream SET course_id = 1 WHERE id = 1")  # adopted again
+    pipeline.run()
+    assert {row["h_course_title"] for row in pipeline.view("stream_id = 1")} == {"Data Science"}
+    assert pipeline.view("course_id IS NULL AND lesson_id != 36") == []
+    pipeline.assert_mart_matches_warehouse()

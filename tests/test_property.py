@@ -38,16 +38,50 @@ operations = st.one_of(
     st.tuples(st.just("DELETE FROM stream_module_lesson WHERE stream_module_id = %s"), module_ids),
     st.tuples(st.just("DELETE FROM stream_module WHERE id = %s"), module_ids),
     st.tuples(st.just("INSERT INTO course (title) SELECT %s"), titles),
+    st.tuples(st.just("UPDATE stream SET course_id = NULL WHERE id = %s"), stream_ids),
+    st.tuples(
+        st.just("UPDATE stream_module_lesson SET stream_module_id = %s WHERE id = %s"), st.integers(17, 25), lesson_ids
+    ),
+    st.tuples(st.just("DELETE FROM course WHERE id = %s"), course_ids),
+    st.tuples(st.just("DELETE FROM stream WHERE id = %s"), stream_ids),
+    st.tuples(
+        st.just("INSERT INTO course (id, title) SELECT %s, %s WHERE NOT EXISTS (SELECT FROM course WHERE id = %s)"),
+        course_ids,
+        titles,
+    ).map(lambda op: (op[0], op[1], op[2], op[1])),
 )
 
+# The mart's meaning, computed from the source alone: every lesson under whatever module, stream and
+# course it has; every module without lessons, stream without modules, course without streams.
 SOURCE_STATE = """
 SELECT c.id, s.id, m.id, l.id, c.title, s.name, m.title, l.title
+FROM stream_module_lesson AS l
+LEFT JOIN stream_module AS m ON m.id = l.stream_module_id
+LEFT JOIN stream AS s ON s.id = m.stream_id
+LEFT JOIN course AS c ON c.id = s.course_id
+UNION ALL
+SELECT c.id, s.id, m.id, NULL, c.title, s.name, m.title, NULL
+FROM stream_module AS m
+LEFT JOIN stream AS s ON s.id = m.stream_id
+LEFT JOIN course AS c ON c.id = s.course_id
+WHERE NOT EXISTS (SELECT FROM stream_module_lesson AS l WHERE l.stream_module_id = m.id)
+UNION ALL
+SELECT c.id, s.id, NULL, NULL, c.title, s.name, NULL, NULL
+FROM stream AS s
+LEFT JOIN course AS c ON c.id = s.course_id
+WHERE NOT EXISTS (SELECT FROM stream_module AS m WHERE m.stream_id = s.id)
+UNION ALL
+SELECT c.id, NULL, NULL, NULL, c.title, NULL, NULL, NULL
 FROM course AS c
-LEFT JOIN stream AS s ON s.course_id = c.id
-LEFT JOIN stream_module AS m ON m.stream_id = s.id
-LEFT JOIN stream_module_lesson AS l ON l.stream_module_id = m.id
+WHERE NOT EXISTS (SELECT FROM stream AS s WHERE s.course_id = c.id)
 ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST, 4 NULLS FIRST
 """
+# Real sources are messy: no foreign keys, so parents can be NULL, dangling or deleted under children.
+DROP_FOREIGN_KEYS = [
+    "ALTER TABLE stream DROP CONSTRAINT fk_course",
+    "ALTER TABLE stream_module DROP CONSTRAINT fk_stream",
+    "ALTER TABLE stream_module_lesson DROP CONSTRAINT fk_stream_module",
+]
 AS_OF = """
 SELECT course_id, stream_id, module_id, lesson_id, course_title, stream_name, module_title, lesson_title
 FROM vault.catalog_as_of(%s)
@@ -57,7 +91,7 @@ MART_COLUMNS = ["course_id", "stream_id", "module_id", "lesson_id", "h_course_ti
                 "h_module_title", "h_lesson_title"]  # fmt: skip
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(st.lists(operations, min_size=1, max_size=4), min_size=1, max_size=3))
 def test_the_mart_follows_any_sequence_of_source_changes(pg_server, chdb_path, batches):
     number = next(_examples)
@@ -68,6 +102,8 @@ def test_the_mart_follows_any_sequence_of_source_changes(pg_server, chdb_path, b
             f"chdb://{chdb_path}?database=prop_mart_{number}",
         )
     )
+    for statement in DROP_FOREIGN_KEYS:
+        pipeline.source(statement)
     pipeline.run()
     hubs_before = 0
     states = []  # (the run's load_ts, the source's state then)

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS {{ mart }}.dm_courses_modules_lessons_streams_data {{
 (
     row_key                                  UUID,
     hashdiff                                 UUID,
-    course_id                                Int32,
+    course_id                                Nullable(Int32),
     stream_id                                Nullable(Int32),
     module_id                                Nullable(Int32),
     lesson_id                                Nullable(Int32),

@@ -71,7 +71,7 @@ CREATE UNLOGGED TABLE staging.stg_dm_scope (
 );
 
 CREATE UNLOGGED TABLE staging.stg_dm_feed (
-    course_id                            integer NOT NULL,
+    course_id                            integer,
     stream_id                            integer,
     module_id                            integer,
     lesson_id                            integer,

@@ -51,7 +51,8 @@ JOIN vault.l_module_lesson AS l USING (hk_module_lesson)
 JOIN vault.h_module AS hm ON hm.hk_module = l.hk_module
 JOIN vault.h_lesson AS hl ON hl.hk_lesson = l.hk_lesson;
 
--- The catalog tree (the mart's grain) as the warehouse knew it at `as_of`:
+-- The catalog tree (the mart's grain and meaning, orphans included) as the warehouse knew it at
+-- `as_of`:
 --   SELECT * FROM vault.catalog_as_of('2023-03-01T00:00:00Z');
 CREATE FUNCTION vault.catalog_as_of(as_of timestamptz)
 RETURNS TABLE (
@@ -76,10 +77,27 @@ AS $$
                           WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of) AND NOT is_deleted),
         module_lesson AS (SELECT * FROM vault.v_module_lesson_history
                           WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of) AND NOT is_deleted)
+    -- as the mart: every lesson under whatever module, stream and course it had; every module
+    -- without lessons, stream without modules, course without streams
     SELECT c.course_id, c.title, st.stream_id, st.name, mo.module_id, mo.title, le.lesson_id, le.title,
            le.start_at, le.end_at
+    FROM lesson AS le
+    LEFT JOIN (module_lesson AS ml JOIN module AS mo USING (module_id)) USING (lesson_id)
+    LEFT JOIN (stream_module AS sm JOIN stream AS st USING (stream_id)) ON sm.module_id = mo.module_id
+    LEFT JOIN (course_stream AS cs JOIN course AS c USING (course_id)) ON cs.stream_id = st.stream_id
+    UNION ALL
+    SELECT c.course_id, c.title, st.stream_id, st.name, mo.module_id, mo.title, NULL, NULL, NULL, NULL
+    FROM module AS mo
+    LEFT JOIN (stream_module AS sm JOIN stream AS st USING (stream_id)) USING (module_id)
+    LEFT JOIN (course_stream AS cs JOIN course AS c USING (course_id)) ON cs.stream_id = st.stream_id
+    WHERE NOT EXISTS (SELECT FROM module_lesson AS ml JOIN lesson USING (lesson_id) WHERE ml.module_id = mo.module_id)
+    UNION ALL
+    SELECT c.course_id, c.title, st.stream_id, st.name, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM stream AS st
+    LEFT JOIN (course_stream AS cs JOIN course AS c USING (course_id)) USING (stream_id)
+    WHERE NOT EXISTS (SELECT FROM stream_module AS sm JOIN module USING (module_id) WHERE sm.stream_id = st.stream_id)
+    UNION ALL
+    SELECT c.course_id, c.title, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM course AS c
-    LEFT JOIN (course_stream AS cs JOIN stream AS st USING (stream_id)) ON cs.course_id = c.course_id
-    LEFT JOIN (stream_module AS sm JOIN module AS mo USING (module_id)) ON sm.stream_id = st.stream_id
-    LEFT JOIN (module_lesson AS ml JOIN lesson AS le USING (lesson_id)) ON ml.module_id = mo.module_id
+    WHERE NOT EXISTS (SELECT FROM course_stream AS cs JOIN stream USING (stream_id) WHERE cs.course_id = c.course_id)
 $$;

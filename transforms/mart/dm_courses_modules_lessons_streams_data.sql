@@ -39,13 +39,14 @@ WITH loaded AS (
     FROM {{ mart_data }} FINAL
     WHERE is_deleted = 0
       AND ((SELECT count() FROM {{ mart }}.stage_dm_scope WHERE level = 'all') > 0
-        OR course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'course')
-        OR stream_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'stream')
-        OR module_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'module')
+        -- each row is anchored at its deepest key: its lesson, else its module, else ...
         OR lesson_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson')
-        OR (stream_id IS NULL AND course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'course_shell'))
-        OR (module_id IS NULL AND stream_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'stream_shell'))
-        OR (lesson_id IS NULL AND module_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'module_shell')))
+        OR (lesson_id IS NULL
+            AND module_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('module', 'module_shell')))
+        OR (lesson_id IS NULL AND module_id IS NULL
+            AND stream_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('stream', 'stream_shell')))
+        OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
+            AND course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('course', 'course_shell'))))
 )
 -- rows whose key or content the mart does not show yet
 SELECT row_key, hashdiff, {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 0
