@@ -243,3 +243,19 @@ def test_a_run_that_keeps_failing_is_recorded_and_the_scheduler_goes_on(database
         scheduler.kill()
     failed = [(status, error) for status, error in runs(databases["WAREHOUSE_DSN"]) if status == "failed"]
     assert len(failed) >= 2 and all("staging.stg_stream" in error for _, error in failed)
+
+
+def test_long_steps_show_progress_on_a_terminal_only(capsys):
+    import pipeline.log as log_module
+
+    log_module.PROGRESS_AFTER_S = 0.5
+    for interactive in (True, False):
+        log = log_module.Log(out=lambda line: None, interactive=interactive)
+        log.step_started("vault.s_lesson")
+        time.sleep(1.6)
+        log.step_ended("vault.s_lesson")
+        shown = capsys.readouterr().err
+        if interactive:
+            assert "running: vault.s_lesson 1 s" in shown
+        else:
+            assert shown == ""

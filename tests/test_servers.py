@@ -184,3 +184,22 @@ def test_secrets_stay_out_of_output_plan_and_run_log(tcp_pg_server, pg_server, t
     with psycopg.connect(env["WAREHOUSE_DSN"]) as conn:
         logged = conn.execute("SELECT string_agg(coalesce(error, ''), ' ') FROM meta.run").fetchone()[0]
     assert secret not in (logged or "")
+
+
+def test_a_new_source_column_is_ignored_on_purpose(pipeline):
+    pipeline.run()
+    pipeline.source("ALTER TABLE stream_module_lesson ADD COLUMN difficulty integer DEFAULT 3")
+    before = pipeline.vault_counts()
+    pipeline.run()  # the foreign tables name their columns: a new one is not read until a migration adds it
+    assert pipeline.vault_counts() == before
+
+
+def test_a_changed_column_type_fails_the_run_naming_table_and_column(pipeline):
+    pipeline.run()
+    pipeline.source("ALTER TABLE stream_module_lesson ALTER COLUMN teacher_id TYPE text USING 'teacher ' || teacher_id")
+    before = pipeline.vault_counts()
+    with pytest.raises(PipelineError) as failure:
+        pipeline.run()
+    message = str(failure.value)
+    assert "staging.stg_lesson" in message and "teacher" in message
+    assert pipeline.vault_counts() == before
