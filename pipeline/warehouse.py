@@ -41,8 +41,13 @@ def is_transient(error: BaseException) -> bool:
 
 
 def first_line(error: Exception) -> str:
+    """One line for a person: the error's first line, and where PostgreSQL says which column of
+    which (foreign) table it was reading, that too."""
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    line = text.splitlines()[0] if text else type(error).__name__
+    context = getattr(getattr(error, "diag", None), "context", None) or ""
+    where = context.splitlines()[0] if context.startswith("column ") else ""
+    return f"{line} (in {where})" if where else line
 
 
 def yoyo_uri(dsn: str) -> str:
