@@ -37,30 +37,28 @@ def node_id(table: str) -> str:
     return table.replace(".", "__")
 
 
+def by_layer(links: list[tuple[str, str]], mart_database: str) -> list[tuple[str, list[str]]]:
+    """The tables of the edges, grouped by layer in flow order, each in order of appearance."""
+    tables = list(dict.fromkeys(table for edge in links for table in edge))
+    groups = [(name, [table for table in tables if layer(table, mart_database) == name]) for name in LAYERS]
+    return [(name, members) for name, members in groups if members]
+
+
 def mermaid(steps: dict[str, Step], mart_database: str = "mart") -> str:
     links = edges(steps, mart_database)
-    tables = list(dict.fromkeys(table for edge in links for table in edge))
     lines = ["flowchart LR"]
-    for name in LAYERS:
-        members = [table for table in tables if layer(table, mart_database) == name]
-        if members:
-            lines.append(f"  subgraph {name}")
-            lines += [f'    {node_id(table)}["{table}"]' for table in members]
-            lines.append("  end")
+    for name, members in by_layer(links, mart_database):
+        lines += [f"  subgraph {name}", *(f'    {node_id(t)}["{t}"]' for t in members), "  end"]
     lines += [f"  {node_id(a)} --> {node_id(b)}" for a, b in links]
     return "\n".join(lines) + "\n"
 
 
 def dot(steps: dict[str, Step], mart_database: str = "mart") -> str:
     links = edges(steps, mart_database)
-    tables = list(dict.fromkeys(table for edge in links for table in edge))
     lines = ["digraph pipeline {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
-    for name in LAYERS:
-        members = [table for table in tables if layer(table, mart_database) == name]
-        if members:
-            lines.append(f'  subgraph cluster_{name} {{ label="{name}";')
-            lines += [f'    {node_id(table)} [label="{table}"];' for table in members]
-            lines.append("  }")
+    for name, members in by_layer(links, mart_database):
+        lines.append(f'  subgraph cluster_{name} {{ label="{name}";')
+        lines += [*(f'    {node_id(t)} [label="{t}"];' for t in members), "  }"]
     lines += [f"  {node_id(a)} -> {node_id(b)};" for a, b in links]
     return "\n".join(lines + ["}"]) + "\n"
 
