@@ -25,6 +25,7 @@ from pipeline import PipelineError, graph, mart, scheduler, transforms, warehous
 from pipeline.config import Config
 from pipeline.log import Log
 from pipeline.run import check_now, plan, plan_renderer, report, report_as_of, resolve, run_once
+from pipeline.warehouse import first_line
 
 
 def command_once(config: Config, args) -> int:
@@ -155,6 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug or a failure no check above foresaw: still one line
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"error: unexpected {type(error).__name__}: {first_line(error)} (--debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

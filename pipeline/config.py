@@ -47,14 +47,6 @@ def dsn_parts(dsn: str, database: str) -> dict:
         raise PipelineError(database, "the DSN is not a valid PostgreSQL connection string") from None
 
 
-def mask_dsn(dsn: str) -> str:
-    """The DSN as key=value pairs with the password replaced, for anything a person may read."""
-    parts = conninfo_to_dict(dsn)
-    if "password" in parts:
-        parts["password"] = "********"
-    return " ".join(f"{key}={value}" for key, value in parts.items())
-
-
 @dataclass(frozen=True)
 class ClickHouseURL:
     """CLICKHOUSE_URL: clickhouse://user:password@host:port/db (a server) or chdb:///abs/path (embedded).

@@ -49,8 +49,13 @@ def ensure_demo_source(server_dsn: str, database: str = "source") -> str:
     """The demo source database, created and filled with the demo catalog the first time."""
     dsn = database_dsn(server_dsn, database)
     if ensure_database(server_dsn, database):
-        with psycopg.connect(dsn) as conn:
-            conn.execute(DEMO_CATALOG.read_text())
+        try:
+            with psycopg.connect(dsn) as conn:
+                conn.execute(DEMO_CATALOG.read_text())
+        except BaseException:  # no half-filled demo source left behind for the next run to trust
+            with psycopg.connect(server_dsn, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(database)))
+            raise
     return dsn
 
 
