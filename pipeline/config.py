@@ -27,6 +27,7 @@ class Config:
     clickhouse_url: str | None
     data_dir: Path
     warehouse_dsn_for_mart: str | None = None  # the warehouse as ClickHouse reaches it, if not as we do
+    warehouse_admin_dsn: str | None = None  # the schema's owner, for migrations and the source binding
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -35,6 +36,7 @@ class Config:
             warehouse_dsn=env.get("WAREHOUSE_DSN") or None,
             clickhouse_url=env.get("CLICKHOUSE_URL") or None,
             warehouse_dsn_for_mart=env.get("WAREHOUSE_DSN_FOR_MART") or None,
+            warehouse_admin_dsn=env.get("WAREHOUSE_ADMIN_DSN") or None,
             data_dir=Path(env.get("DATA_DIR") or Path(__file__).resolve().parent.parent / "data").resolve(),
         )
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from pipeline import PipelineError, RunInterrupted, checks, embedded, mart, transforms, warehouse
-from pipeline.config import Config
+from pipeline.config import Config, dsn_parts
 from pipeline.log import Log
 from pipeline.warehouse import first_line
 
@@ -39,6 +39,12 @@ class Endpoints:
     warehouse_dsn: str
     clickhouse_url: str
     warehouse_dsn_for_mart: str | None = None
+    warehouse_admin_dsn: str | None = None
+
+    @property
+    def warehouse_admin(self) -> str:
+        """Who applies migrations and binds the source: the schema's owner."""
+        return self.warehouse_admin_dsn or self.warehouse_dsn
 
     @property
     def warehouse_for_mart(self) -> str:
@@ -56,6 +62,7 @@ def resolve(config: Config) -> Endpoints:
         warehouse_dsn=config.warehouse_dsn or embedded.ensure_warehouse(server),
         clickhouse_url=config.clickhouse_url or f"chdb://{config.data_dir / 'chdb'}",
         warehouse_dsn_for_mart=config.warehouse_dsn_for_mart,
+        warehouse_admin_dsn=config.warehouse_admin_dsn,
     )
 
 
@@ -122,11 +129,18 @@ def record_skipped(meta: psycopg.Connection) -> None:
 
 
 def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
-    for migration in warehouse.migrate(endpoints.warehouse_dsn):
+    """Migrations and the source binding, as the schema's owner (WAREHOUSE_ADMIN_DSN when the runner's
+    own role may not change the schema: then the source's user mapping is made for that role)."""
+    for migration in warehouse.migrate(endpoints.warehouse_admin):
         log.message(f"warehouse migration applied: {migration}")
+    runner = dsn_parts(endpoints.warehouse_dsn, "warehouse").get("user") if endpoints.warehouse_admin_dsn else None
     try:
         warehouse.abandon_stale_runs(meta)
-        warehouse.bind_source(meta, endpoints.source_dsn)
+        if endpoints.warehouse_admin_dsn:
+            with warehouse.connect(endpoints.warehouse_admin_dsn, autocommit=True) as admin:
+                warehouse.bind_source(admin, endpoints.source_dsn, runner=runner)
+        else:
+            warehouse.bind_source(meta, endpoints.source_dsn)
     except psycopg.Error as error:
         message = f"cannot bind the source server: {first_line(error)}"
         raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None

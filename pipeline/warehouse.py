@@ -83,9 +83,12 @@ def migrate(dsn: str) -> list[str]:
     return [migration.id for migration in pending]
 
 
-def binding_statements(source_dsn: str, existing: set[str], mask: bool = False) -> list[sql.Composed]:
+def binding_statements(
+    source_dsn: str, existing: set[str], mask: bool = False, runner: str | None = None
+) -> list[sql.Composed]:
     """Statements that point the foreign server at SOURCE_DSN: address on the server, login on the
-    user mapping. `existing` names the server options already set (ADD fails on those, SET on others)."""
+    user mapping of `runner` (default: the current user). `existing` names the server options already
+    set (ADD fails on those, SET on others)."""
     params = dsn_parts(source_dsn, "source")
     if mask and "password" in params:
         params["password"] = "********"
@@ -97,10 +100,11 @@ def binding_statements(source_dsn: str, existing: set[str], mask: bool = False) 
     ]
     address += [option(verb="DROP", key=key) for key in ADDRESS_OPTIONS if key in existing - params.keys()]
     login = [option(key=key, value=params[key]) for key in ("user", "password") if key in params]
-    statements = [sql.SQL("DROP USER MAPPING IF EXISTS FOR CURRENT_USER SERVER {}").format(server)]
+    who = sql.Identifier(runner) if runner else sql.SQL("CURRENT_USER")  # the role whose queries read the source
+    statements = [sql.SQL("DROP USER MAPPING IF EXISTS FOR {} SERVER {}").format(who, server)]
     if address:
         statements.insert(0, sql.SQL("ALTER SERVER {} OPTIONS ({})").format(server, sql.SQL(", ").join(address)))
-    mapping = sql.SQL("CREATE USER MAPPING FOR CURRENT_USER SERVER {}").format(server)
+    mapping = sql.SQL("CREATE USER MAPPING FOR {} SERVER {}").format(who, server)
     if login:
         mapping = sql.SQL("{} OPTIONS ({})").format(mapping, sql.SQL(", ").join(login))
     return statements + [mapping]
@@ -114,7 +118,7 @@ def option(key: str, value: str | None = None, verb: str = "") -> sql.Composed:
     return sql.SQL(" ").join(parts)
 
 
-def bind_source(conn: psycopg.Connection, source_dsn: str) -> None:
+def bind_source(conn: psycopg.Connection, source_dsn: str, runner: str | None = None) -> None:
     """Point the foreign server at SOURCE_DSN, in one transaction. The source is only ever read."""
     with conn.transaction():
         existing = conn.execute(
@@ -122,7 +126,7 @@ def bind_source(conn: psycopg.Connection, source_dsn: str) -> None:
             "(SELECT srvoptions FROM pg_foreign_server WHERE srvname = %s))",
             [SOURCE_SERVER],
         ).fetchall()
-        for statement in binding_statements(source_dsn, {name for (name,) in existing}):
+        for statement in binding_statements(source_dsn, {name for (name,) in existing}, runner=runner):
             conn.execute(statement)
 
 

@@ -204,3 +204,40 @@ def test_a_changed_column_type_fails_the_run_naming_table_and_column(pipeline):
     assert "staging.stg_lesson" in message
     assert 'column "teacher_id" of foreign table "stream_module_lesson"' in message
     assert pipeline.vault_counts() == before
+
+
+def test_least_privilege_runner_and_analyst_roles(tcp_pg_server, pg_server, chdb_path):
+    """Migrations and the binding run as the owner; the steps as a login in pipeline_runner, which
+    cannot change the schema; an analyst login reads and cannot write."""
+    admin = embedded.ensure_warehouse(pg_server, "warehouse_roles")
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for role, group in (("runner_login", "pipeline_runner"), ("analyst_login", "pipeline_analyst")):
+            conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{group}') THEN"
+                         f" CREATE ROLE {group} NOLOGIN; END IF; END $$")  # fmt: skip
+            conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN"
+                         f" CREATE ROLE {role} LOGIN IN ROLE {group}; END IF; END $$")  # fmt: skip
+    as_runner = psycopg.conninfo.make_conninfo(admin, user="runner_login")
+    as_analyst = psycopg.conninfo.make_conninfo(admin, user="analyst_login")
+    source = tcp_demo_source(tcp_pg_server, "school_roles")
+    endpoints = Endpoints(source, as_runner, f"chdb://{chdb_path}?database=mart_roles", warehouse_admin_dsn=admin)
+    pipeline = Pipeline(endpoints)
+    pipeline.run()
+    assert report(pipeline.mart) == [("Data Analysis", 6, 18), ("Data Engineering", 6, 12), ("Data Science", 6, 6)]
+    pipeline.run()
+
+    with psycopg.connect(as_runner, autocommit=True) as runner:
+        for ddl in (
+            "ALTER TABLE vault.h_course ADD COLUMN sneaky integer",
+            "CREATE TABLE vault.sneaky (id integer)",
+            "DROP TABLE vault.s_lesson",
+            "ALTER SERVER source_db OPTIONS (SET dbname 'elsewhere')",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                runner.execute(ddl)
+    with psycopg.connect(as_analyst, autocommit=True) as analyst:
+        assert analyst.execute("SELECT count(*) FROM vault.v_dm_courses_modules_lessons_streams").fetchone() == (36,)
+        assert analyst.execute("SELECT count(*) FROM vault.catalog_as_of(now())").fetchone() == (36,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            analyst.execute("DELETE FROM vault.h_course")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            analyst.execute("SELECT * FROM source.course")
