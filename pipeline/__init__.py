@@ -26,3 +26,7 @@ class RunInterrupted(PipelineError):
 
     def __init__(self, signal_name: str):
         super().__init__("runner", f"stopped by {signal_name} before the run finished")
+
+
+class ChecksFailed(PipelineError):
+    """The run completed, but a data check found offending rows."""

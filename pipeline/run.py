@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from pipeline import PipelineError, RunInterrupted, checks, embedded, mart, transforms, warehouse
+from pipeline import ChecksFailed, PipelineError, RunInterrupted, checks, embedded, mart, transforms, warehouse
 from pipeline.config import Config, dsn_parts
 from pipeline.log import Log
 from pipeline.warehouse import first_line
@@ -117,7 +117,7 @@ def report_checks(results: list, log: Log) -> None:
     failed = [result for result in results if not result.passed]
     if failed:
         first = failed[0]
-        raise PipelineError(
+        raise ChecksFailed(
             first.database, f"check {first.name} failed: {first.failures} offending, e.g. {'; '.join(first.examples)}"
         )
 

@@ -12,7 +12,7 @@ import signal
 
 import schedule
 
-from pipeline import PipelineError, RunInterrupted
+from pipeline import ChecksFailed, PipelineError, RunInterrupted
 from pipeline.log import Log
 from pipeline.run import STOP, Endpoints, run_once
 
@@ -31,7 +31,7 @@ def parse_interval(text: str) -> int:
 
 
 def run_with_retries(endpoints: Endpoints, log: Log) -> str:
-    """One scheduled run; returns how it ended: success, skipped, failed or interrupted."""
+    """One scheduled run; returns how it ended: success, skipped, failed, interrupted or checks failed."""
     for attempt in range(1, RETRY_ATTEMPTS + 1):
         try:
             result = run_once(endpoints, log, when_busy="skip")
@@ -39,6 +39,9 @@ def run_with_retries(endpoints: Endpoints, log: Log) -> str:
         except RunInterrupted as error:
             log.message(f"run interrupted: {error}", status="interrupted")
             return "interrupted"
+        except ChecksFailed as error:
+            log.message(f"run loaded, but a data check failed: {error}", status="checks failed", error=str(error))
+            return "checks failed"
         except PipelineError as error:
             if not error.transient or attempt == RETRY_ATTEMPTS or STOP.is_set():
                 log.message(f"run failed: {error}", status="failed", error=str(error))

@@ -259,3 +259,25 @@ def test_long_steps_show_progress_on_a_terminal_only(capsys):
             assert "running: vault.s_lesson 1 s" in shown
         else:
             assert shown == ""
+
+
+def test_a_failed_data_check_is_reported_apart_from_the_run(databases):
+    assert run_cli("once", env=databases).returncode == 0
+    with psycopg.connect(databases["WAREHOUSE_DSN"], autocommit=True) as conn:
+        conn.execute(  # the vault damaged behind the pipeline's back: a satellite row without a hub row
+            "INSERT INTO vault.s_lesson (hk_lesson, load_ts, hashdiff, is_deleted, record_source)"
+            " VALUES (gen_random_uuid(), now(), 0, false, 'not the pipeline')"
+        )
+    scheduler = Process("schedule", "--every", "1h", env=databases)
+    try:
+        line = scheduler.wait_for("a data check failed")
+        assert "check current_state_matches_history failed: 1 offending" in line
+        assert scheduler.stop() == 0
+    finally:
+        scheduler.kill()
+    assert runs(databases["WAREHOUSE_DSN"])[-1][0] == "success"  # the load itself went through
+    with psycopg.connect(databases["WAREHOUSE_DSN"]) as conn:
+        failed = conn.execute(
+            "SELECT check_name FROM meta.check_result WHERE NOT passed AND run_id = (SELECT max(run_id) FROM meta.run)"
+        ).fetchall()
+    assert sorted(failed) == [("current_state_matches_history",), ("rows_point_at_parents",)]
