@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, StrictUndefined
 
 from pipeline import PipelineError, warehouse
-from pipeline.mart import Mart
+from pipeline.mart import Mart, warehouse_table
 from pipeline.warehouse import first_line
 
 ROOT = Path(__file__).resolve().parent.parent / "checks"
@@ -26,13 +26,17 @@ class CheckResult:
     def passed(self) -> bool:
         return self.failures == 0
 
+    @property
+    def offending(self) -> str:
+        return f"{self.failures} offending, e.g. {'; '.join(self.examples)}"
+
 
 def render(path: Path, the_mart: Mart) -> str:
-    def warehouse_table(schema: str, table: str) -> str:
-        return f"postgresql({the_mart.warehouse_collection}, schema = '{schema}', table = '{table}')"
+    def warehouse(schema: str, table: str) -> str:
+        return warehouse_table(the_mart.database, schema, table)
 
     env = Environment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(path.read_text()).render(mart=the_mart.database, warehouse=warehouse_table)
+    return env.from_string(path.read_text()).render(mart=the_mart.database, warehouse=warehouse)
 
 
 def run_check(path: Path, meta, the_mart: Mart) -> CheckResult:

@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, StrictUndefined
 
 from pipeline import PipelineError
-from pipeline.config import ClickHouseURL, dsn_parts
+from pipeline.config import ClickHouseURL, dsn_parts, identifier
 from pipeline.warehouse import first_line
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "mart"
@@ -23,7 +23,7 @@ class Mart:
         self.cluster = url.cluster
         self.on_cluster = f"ON CLUSTER {url.cluster}" if url.cluster else ""
         self.data_table = url.data_table
-        self.warehouse_collection = f"{url.database}_warehouse"
+        self.warehouse_collection = collection_name(url.database)
 
     def execute(self, query: str) -> list[tuple]:
         try:
@@ -92,6 +92,18 @@ class ServerMart(Mart):
     def _insert(self, query: str) -> int:
         self.client.execute(query)
         return self.client.last_query.progress.written_rows
+
+
+def collection_name(database: str) -> str:
+    """The named collection through which the mart `database` reads the warehouse."""
+    return f"{database}_warehouse"
+
+
+def warehouse_table(database: str, schema: str, table: str) -> str:
+    """A warehouse table or view as the mart reads it: the postgresql table function over the named
+    collection, so the query text carries no address and no password."""
+    schema, table = identifier(schema, "warehouse schema"), identifier(table, "warehouse table")
+    return f"postgresql({collection_name(database)}, schema = '{schema}', table = '{table}')"
 
 
 def connect(url: str) -> Mart:

@@ -112,14 +112,12 @@ def run_once(
 def report_checks(results: list, log: Log) -> None:
     """Log every check; raise if one failed, naming it and a few offending keys."""
     for result in results:
-        verdict = "ok" if result.passed else f"FAILED: {result.failures} offending, e.g. {'; '.join(result.examples)}"
+        verdict = "ok" if result.passed else f"FAILED: {result.offending}"
         log.message(f"check {result.name} ({result.database}): {verdict}", check=result.name, passed=result.passed)
     failed = [result for result in results if not result.passed]
     if failed:
         first = failed[0]
-        raise ChecksFailed(
-            first.database, f"check {first.name} failed: {first.failures} offending, e.g. {'; '.join(first.examples)}"
-        )
+        raise ChecksFailed(first.database, f"check {first.name} failed: {first.offending}")
 
 
 def record_skipped(meta: psycopg.Connection) -> None:

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from pipeline import PipelineError
 from pipeline.config import identifier
+from pipeline.mart import warehouse_table
 
 ROOT = Path(__file__).resolve().parent.parent / "transforms"
 WAREHOUSE_LAYERS = ("staging", "vault")
@@ -101,9 +102,9 @@ class Renderer:
             return f"source.{table}"
 
         def warehouse(schema: str, table: str) -> str:
-            schema, table = identifier(schema, "warehouse schema"), identifier(table, "warehouse table")
+            expression = warehouse_table(self.mart_database, schema, table)
             reads.add(f"{schema}.{table}")
-            return f"postgresql({self.mart_database}_warehouse, schema = '{schema}', table = '{table}')"
+            return expression
 
         try:
             template = self.env.get_template(f"{transform.layer}/{transform.path.name}")
