@@ -19,7 +19,9 @@ def edges(steps: dict[str, Step], mart_database: str = "mart") -> list[tuple[str
     found = []
     for step in ordered(steps):
         target = step.transform.target(mart_database)
-        upstream = sorted(step.reads) + sorted(steps[name].transform.target(mart_database) for name in step.after)
+        upstream = sorted(step.reads) + sorted(
+            steps[name].transform.target(mart_database) for name in step.after - step.order_only
+        )
         if step.transform.engine == "mart":  # it reads the warehouse through the feed, not every step
             upstream = sorted(step.reads)
         found += [(table, target) for table in upstream]

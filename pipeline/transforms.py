@@ -5,6 +5,7 @@
     transforms/mart/<table>.sql     ->  <mart>.<table>   (ClickHouse)
 
 In a template, `ref('name')` names another transform's table and makes this one run after it;
+`after('name', ...)` only orders, for a step that must not commit before others have read a table;
 `source('table')` names a source table (a foreign table in the warehouse); `load_ts` is the run's
 load timestamp, `mart_loaded_until` the load timestamp of the last run that completed (the mart
 included), or the beginning of time when the mart is empty. A mart transform reads the warehouse
@@ -86,16 +87,25 @@ class Renderer:
             lstrip_blocks=True,
         )
 
-    def render(self, transform: Transform) -> tuple[str, set[str], set[str]]:
-        """The transform's SQL, the transforms it ref()s, and the other tables it reads."""
+    def render(self, transform: Transform) -> tuple[str, set[str], set[str], set[str]]:
+        """The transform's SQL, the transforms it ref()s, the other tables it reads, and the transforms
+        it only runs after."""
         refs: set[str] = set()
         reads: set[str] = set()
+        order_only: set[str] = set()
+
+        def known(name: str, call: str) -> str:
+            if name not in self.transforms:
+                raise PipelineError("transforms", f"{transform.path.name}: {call}('{name}') names no transform")
+            return name
 
         def ref(name: str) -> str:
-            if name not in self.transforms:
-                raise PipelineError("transforms", f"{transform.path.name}: ref('{name}') names no transform")
-            refs.add(name)
+            refs.add(known(name, "ref"))
             return self.transforms[name].target(self.mart_database)
+
+        def after(*names: str) -> str:
+            order_only.update(known(name, "after") for name in names)
+            return ""
 
         def source(table: str) -> str:
             reads.add(f"source.{identifier(table, 'source table')}")
@@ -110,6 +120,7 @@ class Renderer:
             template = self.env.get_template(f"{transform.layer}/{transform.path.name}")
             sql = template.render(
                 ref=ref,
+                after=after,
                 source=source,
                 warehouse=warehouse,
                 mart=self.mart_database,
@@ -119,7 +130,7 @@ class Renderer:
             )
         except (TemplateError, TypeError) as error:
             raise PipelineError("transforms", f"{transform.path.name}: {error}") from None
-        return sql.strip() + "\n", refs, reads
+        return sql.strip() + "\n", refs, reads, order_only
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,7 @@ class Step:
     sql: str
     after: frozenset[str]
     reads: frozenset[str] = frozenset()  # tables read that no transform loads: source tables, say
+    order_only: frozenset[str] = frozenset()  # transforms in `after` only for the order, from after()
 
     @property
     def name(self) -> str:
@@ -142,9 +154,9 @@ def plan_steps(transforms: dict[str, Transform], renderer: Renderer) -> dict[str
     warehouse_steps = frozenset(name for name, t in transforms.items() if t.engine == "warehouse")
     steps = {}
     for name, transform in transforms.items():
-        sql, refs, reads = renderer.render(transform)
-        after = frozenset(refs) | (warehouse_steps if transform.engine == "mart" else frozenset())
-        steps[name] = Step(transform, sql, after, frozenset(reads))
+        sql, refs, reads, order_only = renderer.render(transform)
+        after = frozenset(refs | order_only) | (warehouse_steps if transform.engine == "mart" else frozenset())
+        steps[name] = Step(transform, sql, after, frozenset(reads), frozenset(order_only - refs))
     return steps
 
 

@@ -1,18 +1,22 @@
 -- s_course: a new row when a course's attributes change, when it vanishes from the source
 -- (flagged is_deleted, with its last attributes) and when it comes back. vault.cur_course, the
 -- current state, follows in the same statement.
+{#- The delta in staging stays until this run has moved the current state; every step that reads
+    it without moving the current state runs first. -#}
+{{ after('h_course') }}
 {% set attributes = ['title', 'icon_url', 'is_auto_course_enroll', 'is_demo_enroll', 'created_at', 'updated_at', 'deleted_at'] %}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_course, stg.course_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}
     FROM {{ ref('stg_course') }} AS stg
     LEFT JOIN vault.cur_course AS cur USING (hk_course)
-    WHERE cur.hk_course IS NULL OR cur.hashdiff <> stg.hashdiff
+    WHERE NOT stg.vanished AND (cur.hk_course IS NULL OR cur.hashdiff <> stg.hashdiff)
     UNION ALL
     -- current keys gone from the source: their last attributes again, flagged deleted
     SELECT cur.hk_course, cur.course_id, cur.hashdiff, true, cur.{{ attributes | join(', cur.') }}
     FROM vault.cur_course AS cur
-    WHERE NOT EXISTS (SELECT FROM {{ ref('stg_course') }} AS stg WHERE stg.hk_course = cur.hk_course)
+    JOIN {{ ref('stg_course') }} AS stg USING (hk_course)
+    WHERE stg.vanished
 ),
 gone AS (
     DELETE FROM vault.cur_course AS cur

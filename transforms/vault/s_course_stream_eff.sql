@@ -1,22 +1,24 @@
 -- s_course_stream_eff: a row when a course-stream relationship becomes current, and one when it stops (the stream
 -- moved to another course, lost its course, or vanished). vault.cur_course_stream, each stream's current course,
 -- follows in the same statement.
+{#- The delta in staging stays until this run has moved the current state; every step that reads
+    it without moving the current state runs first. -#}
+{{ after('h_course', 'h_stream') }}
 {% from 'macros.sql' import hash_key %}
 WITH changes AS (
     -- streams whose course is new or different: that relationship becomes current
-    SELECT l.hk_course_stream, stg.hk_course, stg.hk_stream, false AS is_deleted
+    SELECT l.hk_course_stream, stg.hk_course, stg.hk_stream, stg.course_id, stg.stream_id, false AS is_deleted
     FROM {{ ref('stg_stream') }} AS stg
     LEFT JOIN vault.cur_course_stream AS cur USING (hk_stream)
     JOIN {{ ref('l_course_stream') }} AS l ON l.hk_course_stream = {{ hash_key(['stg.course_id', 'stg.stream_id']) }}
     WHERE stg.hk_course IS NOT NULL
       AND (cur.hk_stream IS NULL OR cur.hk_course <> stg.hk_course)
     UNION ALL
-    -- current relationships missing from this run's snapshot: they stop
-    SELECT cur.hk_course_stream, cur.hk_course, cur.hk_stream, true
+    -- current relationships the delta ends: the stream vanished, lost its course or moved
+    SELECT cur.hk_course_stream, cur.hk_course, cur.hk_stream, cur.course_id, cur.stream_id, true
     FROM vault.cur_course_stream AS cur
-    WHERE NOT EXISTS (
-        SELECT FROM {{ ref('stg_stream') }} AS stg WHERE stg.hk_stream = cur.hk_stream AND stg.hk_course = cur.hk_course
-    )
+    JOIN {{ ref('stg_stream') }} AS stg USING (hk_stream)
+    WHERE stg.hk_course IS DISTINCT FROM cur.hk_course
 ),
 gone AS (
     -- streams left without a current course (one that moved is updated below instead)
@@ -28,13 +30,14 @@ gone AS (
 ),
 moved AS (
     UPDATE vault.cur_course_stream AS cur
-    SET hk_course = changes.hk_course, hk_course_stream = changes.hk_course_stream, load_ts = {{ load_ts }}
+    SET hk_course = changes.hk_course, hk_course_stream = changes.hk_course_stream, course_id = changes.course_id,
+        load_ts = {{ load_ts }}
     FROM changes
     WHERE NOT changes.is_deleted AND cur.hk_stream = changes.hk_stream
 ),
 added AS (
-    INSERT INTO vault.cur_course_stream (hk_stream, hk_course, hk_course_stream, load_ts)
-    SELECT hk_stream, hk_course, hk_course_stream, {{ load_ts }}
+    INSERT INTO vault.cur_course_stream (hk_stream, hk_course, hk_course_stream, stream_id, course_id, load_ts)
+    SELECT hk_stream, hk_course, hk_course_stream, stream_id, course_id, {{ load_ts }}
     FROM changes
     WHERE NOT is_deleted
       AND NOT EXISTS (SELECT FROM vault.cur_course_stream AS cur WHERE cur.hk_stream = changes.hk_stream)

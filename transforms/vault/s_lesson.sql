@@ -1,18 +1,22 @@
 -- s_lesson: a new row when a lesson's attributes change, when it vanishes from the source
 -- (flagged is_deleted, with its last attributes) and when it comes back. vault.cur_lesson, the
 -- current state, follows in the same statement.
+{#- The delta in staging stays until this run has moved the current state; every step that reads
+    it without moving the current state runs first. -#}
+{{ after('h_lesson', 'h_module', 'l_module_lesson') }}
 {% set attributes = ['title', 'description', 'teacher_id', 'start_at', 'end_at', 'homework_url', 'online_lesson_join_url', 'online_lesson_recording_url', 'deleted_at'] %}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_lesson, stg.lesson_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}
     FROM {{ ref('stg_lesson') }} AS stg
     LEFT JOIN vault.cur_lesson AS cur USING (hk_lesson)
-    WHERE cur.hk_lesson IS NULL OR cur.hashdiff <> stg.hashdiff
+    WHERE NOT stg.vanished AND (cur.hk_lesson IS NULL OR cur.hashdiff <> stg.hashdiff)
     UNION ALL
     -- current keys gone from the source: their last attributes again, flagged deleted
     SELECT cur.hk_lesson, cur.lesson_id, cur.hashdiff, true, cur.{{ attributes | join(', cur.') }}
     FROM vault.cur_lesson AS cur
-    WHERE NOT EXISTS (SELECT FROM {{ ref('stg_lesson') }} AS stg WHERE stg.hk_lesson = cur.hk_lesson)
+    JOIN {{ ref('stg_lesson') }} AS stg USING (hk_lesson)
+    WHERE stg.vanished
 ),
 gone AS (
     DELETE FROM vault.cur_lesson AS cur

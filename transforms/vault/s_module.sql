@@ -1,18 +1,22 @@
 -- s_module: a new row when a module's attributes change, when it vanishes from the source
 -- (flagged is_deleted, with its last attributes) and when it comes back. vault.cur_module, the
 -- current state, follows in the same statement.
+{#- The delta in staging stays until this run has moved the current state; every step that reads
+    it without moving the current state runs first. -#}
+{{ after('h_module', 'h_stream', 'l_stream_module') }}
 {% set attributes = ['title', 'order_in_stream', 'created_at', 'updated_at', 'deleted_at'] %}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_module, stg.module_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}
     FROM {{ ref('stg_module') }} AS stg
     LEFT JOIN vault.cur_module AS cur USING (hk_module)
-    WHERE cur.hk_module IS NULL OR cur.hashdiff <> stg.hashdiff
+    WHERE NOT stg.vanished AND (cur.hk_module IS NULL OR cur.hashdiff <> stg.hashdiff)
     UNION ALL
     -- current keys gone from the source: their last attributes again, flagged deleted
     SELECT cur.hk_module, cur.module_id, cur.hashdiff, true, cur.{{ attributes | join(', cur.') }}
     FROM vault.cur_module AS cur
-    WHERE NOT EXISTS (SELECT FROM {{ ref('stg_module') }} AS stg WHERE stg.hk_module = cur.hk_module)
+    JOIN {{ ref('stg_module') }} AS stg USING (hk_module)
+    WHERE stg.vanished
 ),
 gone AS (
     DELETE FROM vault.cur_module AS cur

@@ -1,22 +1,24 @@
 -- s_module_lesson_eff: a row when a module-lesson relationship becomes current, and one when it stops (the lesson
 -- moved to another module, lost its module, or vanished). vault.cur_module_lesson, each lesson's current module,
 -- follows in the same statement.
+{#- The delta in staging stays until this run has moved the current state; every step that reads
+    it without moving the current state runs first. -#}
+{{ after('h_module', 'h_lesson') }}
 {% from 'macros.sql' import hash_key %}
 WITH changes AS (
     -- lessons whose module is new or different: that relationship becomes current
-    SELECT l.hk_module_lesson, stg.hk_module, stg.hk_lesson, false AS is_deleted
+    SELECT l.hk_module_lesson, stg.hk_module, stg.hk_lesson, stg.module_id, stg.lesson_id, false AS is_deleted
     FROM {{ ref('stg_lesson') }} AS stg
     LEFT JOIN vault.cur_module_lesson AS cur USING (hk_lesson)
     JOIN {{ ref('l_module_lesson') }} AS l ON l.hk_module_lesson = {{ hash_key(['stg.module_id', 'stg.lesson_id']) }}
     WHERE stg.hk_module IS NOT NULL
       AND (cur.hk_lesson IS NULL OR cur.hk_module <> stg.hk_module)
     UNION ALL
-    -- current relationships missing from this run's snapshot: they stop
-    SELECT cur.hk_module_lesson, cur.hk_module, cur.hk_lesson, true
+    -- current relationships the delta ends: the lesson vanished, lost its module or moved
+    SELECT cur.hk_module_lesson, cur.hk_module, cur.hk_lesson, cur.module_id, cur.lesson_id, true
     FROM vault.cur_module_lesson AS cur
-    WHERE NOT EXISTS (
-        SELECT FROM {{ ref('stg_lesson') }} AS stg WHERE stg.hk_lesson = cur.hk_lesson AND stg.hk_module = cur.hk_module
-    )
+    JOIN {{ ref('stg_lesson') }} AS stg USING (hk_lesson)
+    WHERE stg.hk_module IS DISTINCT FROM cur.hk_module
 ),
 gone AS (
     -- lessons left without a current module (one that moved is updated below instead)
@@ -28,13 +30,14 @@ gone AS (
 ),
 moved AS (
     UPDATE vault.cur_module_lesson AS cur
-    SET hk_module = changes.hk_module, hk_module_lesson = changes.hk_module_lesson, load_ts = {{ load_ts }}
+    SET hk_module = changes.hk_module, hk_module_lesson = changes.hk_module_lesson, module_id = changes.module_id,
+        load_ts = {{ load_ts }}
     FROM changes
     WHERE NOT changes.is_deleted AND cur.hk_lesson = changes.hk_lesson
 ),
 added AS (
-    INSERT INTO vault.cur_module_lesson (hk_lesson, hk_module, hk_module_lesson, load_ts)
-    SELECT hk_lesson, hk_module, hk_module_lesson, {{ load_ts }}
+    INSERT INTO vault.cur_module_lesson (hk_lesson, hk_module, hk_module_lesson, lesson_id, module_id, load_ts)
+    SELECT hk_lesson, hk_module, hk_module_lesson, lesson_id, module_id, {{ load_ts }}
     FROM changes
     WHERE NOT is_deleted
       AND NOT EXISTS (SELECT FROM vault.cur_module_lesson AS cur WHERE cur.hk_lesson = changes.hk_lesson)

@@ -1,18 +1,22 @@
 -- s_stream: a new row when a stream's attributes change, when it vanishes from the source
 -- (flagged is_deleted, with its last attributes) and when it comes back. vault.cur_stream, the
 -- current state, follows in the same statement.
+{#- The delta in staging stays until this run has moved the current state; every step that reads
+    it without moving the current state runs first. -#}
+{{ after('h_stream', 'h_course', 'l_course_stream') }}
 {% set attributes = ['name', 'is_open', 'homework_deadline_days', 'start_at', 'end_at', 'created_at', 'updated_at', 'deleted_at'] %}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_stream, stg.stream_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}
     FROM {{ ref('stg_stream') }} AS stg
     LEFT JOIN vault.cur_stream AS cur USING (hk_stream)
-    WHERE cur.hk_stream IS NULL OR cur.hashdiff <> stg.hashdiff
+    WHERE NOT stg.vanished AND (cur.hk_stream IS NULL OR cur.hashdiff <> stg.hashdiff)
     UNION ALL
     -- current keys gone from the source: their last attributes again, flagged deleted
     SELECT cur.hk_stream, cur.stream_id, cur.hashdiff, true, cur.{{ attributes | join(', cur.') }}
     FROM vault.cur_stream AS cur
-    WHERE NOT EXISTS (SELECT FROM {{ ref('stg_stream') }} AS stg WHERE stg.hk_stream = cur.hk_stream)
+    JOIN {{ ref('stg_stream') }} AS stg USING (hk_stream)
+    WHERE stg.vanished
 ),
 gone AS (
     DELETE FROM vault.cur_stream AS cur

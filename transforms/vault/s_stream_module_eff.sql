@@ -1,22 +1,24 @@
 -- s_stream_module_eff: a row when a stream-module relationship becomes current, and one when it stops (the module
 -- moved to another stream, lost its stream, or vanished). vault.cur_stream_module, each module's current stream,
 -- follows in the same statement.
+{#- The delta in staging stays until this run has moved the current state; every step that reads
+    it without moving the current state runs first. -#}
+{{ after('h_stream', 'h_module') }}
 {% from 'macros.sql' import hash_key %}
 WITH changes AS (
     -- modules whose stream is new or different: that relationship becomes current
-    SELECT l.hk_stream_module, stg.hk_stream, stg.hk_module, false AS is_deleted
+    SELECT l.hk_stream_module, stg.hk_stream, stg.hk_module, stg.stream_id, stg.module_id, false AS is_deleted
     FROM {{ ref('stg_module') }} AS stg
     LEFT JOIN vault.cur_stream_module AS cur USING (hk_module)
     JOIN {{ ref('l_stream_module') }} AS l ON l.hk_stream_module = {{ hash_key(['stg.stream_id', 'stg.module_id']) }}
     WHERE stg.hk_stream IS NOT NULL
       AND (cur.hk_module IS NULL OR cur.hk_stream <> stg.hk_stream)
     UNION ALL
-    -- current relationships missing from this run's snapshot: they stop
-    SELECT cur.hk_stream_module, cur.hk_stream, cur.hk_module, true
+    -- current relationships the delta ends: the module vanished, lost its stream or moved
+    SELECT cur.hk_stream_module, cur.hk_stream, cur.hk_module, cur.stream_id, cur.module_id, true
     FROM vault.cur_stream_module AS cur
-    WHERE NOT EXISTS (
-        SELECT FROM {{ ref('stg_module') }} AS stg WHERE stg.hk_module = cur.hk_module AND stg.hk_stream = cur.hk_stream
-    )
+    JOIN {{ ref('stg_module') }} AS stg USING (hk_module)
+    WHERE stg.hk_stream IS DISTINCT FROM cur.hk_stream
 ),
 gone AS (
     -- modules left without a current stream (one that moved is updated below instead)
@@ -28,13 +30,14 @@ gone AS (
 ),
 moved AS (
     UPDATE vault.cur_stream_module AS cur
-    SET hk_stream = changes.hk_stream, hk_stream_module = changes.hk_stream_module, load_ts = {{ load_ts }}
+    SET hk_stream = changes.hk_stream, hk_stream_module = changes.hk_stream_module, stream_id = changes.stream_id,
+        load_ts = {{ load_ts }}
     FROM changes
     WHERE NOT changes.is_deleted AND cur.hk_module = changes.hk_module
 ),
 added AS (
-    INSERT INTO vault.cur_stream_module (hk_module, hk_stream, hk_stream_module, load_ts)
-    SELECT hk_module, hk_stream, hk_stream_module, {{ load_ts }}
+    INSERT INTO vault.cur_stream_module (hk_module, hk_stream, hk_stream_module, module_id, stream_id, load_ts)
+    SELECT hk_module, hk_stream, hk_stream_module, module_id, stream_id, {{ load_ts }}
     FROM changes
     WHERE NOT is_deleted
       AND NOT EXISTS (SELECT FROM vault.cur_stream_module AS cur WHERE cur.hk_module = changes.hk_module)
