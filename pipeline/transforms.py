@@ -8,9 +8,9 @@ In a template, `ref('name')` names another transform's table and makes this one 
 `after('name', ...)` only orders, for a step that must not commit before others have read a table;
 `source('table')` names a source table (a foreign table in the warehouse); `load_ts` is the run's
 load timestamp, `mart_loaded_until` the load timestamp of the last run that completed (the mart
-included), or the beginning of time when the mart is empty. A mart transform reads the warehouse
-with `warehouse('schema', 'table')`; it runs after every warehouse transform, since it reads what
-they produced together.
+included), or the beginning of time when the mart is empty (then `mart_never_loaded` is true). A mart
+transform reads the warehouse with `warehouse('schema', 'table')`; it runs after every warehouse
+transform, since it reads what they produced together.
 """
 
 from dataclasses import dataclass
@@ -127,6 +127,7 @@ class Renderer:
                 mart_data=f"{self.mart_database}.{self.mart_data_table}",
                 load_ts=sql_timestamp(self.load_ts, transform.engine),
                 mart_loaded_until=sql_timestamp(self.mart_loaded_until, transform.engine),
+                mart_never_loaded=self.mart_loaded_until is None,
             )
         except (TemplateError, TypeError) as error:
             raise PipelineError("transforms", f"{transform.path.name}: {error}") from None

@@ -3,8 +3,9 @@
 --   * staging.stg_<entity> gets `vanished`: the key is current in the vault but gone from the source
 --     (its hashdiff and attributes are then NULL).
 --   * vault.cur_<parent>_<child> gets both business keys, so the delta needs no hash of the source's keys.
---   * hashdiffs become hash_record_extended(ROW(...), 0), which hashes each column's value by its type
---     instead of the row's text form (a third of the cost on 1M lessons); stored ones are recomputed.
+--   * hashdiffs become the XOR of each column's hash by its type (transforms/macros.sql), which the source
+--     computes itself through postgres_fdw, instead of a hash of the row's text form; stored ones are
+--     recomputed here with the same expression.
 -- depends: 0010_roles
 
 ALTER TABLE staging.stg_course ADD COLUMN vanished boolean NOT NULL DEFAULT false,
@@ -31,21 +32,76 @@ UPDATE vault.cur_module_lesson AS cur SET lesson_id = h.lesson_id FROM vault.h_l
 UPDATE vault.cur_module_lesson AS cur SET module_id = h.module_id FROM vault.h_module AS h WHERE h.hk_module = cur.hk_module;
 ALTER TABLE vault.cur_module_lesson ALTER COLUMN lesson_id SET NOT NULL, ALTER COLUMN module_id SET NOT NULL;
 
-UPDATE vault.s_course SET hashdiff = hash_record_extended(
-    ROW(title, icon_url, is_auto_course_enroll, is_demo_enroll, created_at, updated_at, deleted_at), 0);
-UPDATE vault.cur_course SET hashdiff = hash_record_extended(
-    ROW(title, icon_url, is_auto_course_enroll, is_demo_enroll, created_at, updated_at, deleted_at), 0);
-UPDATE vault.s_stream SET hashdiff = hash_record_extended(
-    ROW(name, is_open, homework_deadline_days, start_at, end_at, created_at, updated_at, deleted_at), 0);
-UPDATE vault.cur_stream SET hashdiff = hash_record_extended(
-    ROW(name, is_open, homework_deadline_days, start_at, end_at, created_at, updated_at, deleted_at), 0);
-UPDATE vault.s_module SET hashdiff = hash_record_extended(
-    ROW(title, order_in_stream, created_at, updated_at, deleted_at), 0);
-UPDATE vault.cur_module SET hashdiff = hash_record_extended(
-    ROW(title, order_in_stream, created_at, updated_at, deleted_at), 0);
-UPDATE vault.s_lesson SET hashdiff = hash_record_extended(
-    ROW(title, description, teacher_id, start_at, end_at, homework_url, online_lesson_join_url,
-        online_lesson_recording_url, deleted_at), 0);
-UPDATE vault.cur_lesson SET hashdiff = hash_record_extended(
-    ROW(title, description, teacher_id, start_at, end_at, homework_url, online_lesson_join_url,
-        online_lesson_recording_url, deleted_at), 0);
+UPDATE vault.s_course SET hashdiff =
+    CASE WHEN title IS NULL THEN 1 ELSE hashtextextended(title, 1) END
+    # CASE WHEN icon_url IS NULL THEN 2 ELSE hashtextextended(icon_url, 2) END
+    # CASE WHEN is_auto_course_enroll IS NULL THEN 3 ELSE hashint4extended(is_auto_course_enroll::integer, 3) END
+    # CASE WHEN is_demo_enroll IS NULL THEN 4 ELSE hashint4extended(is_demo_enroll::integer, 4) END
+    # CASE WHEN created_at IS NULL THEN 5 ELSE timestamp_hash_extended(created_at, 5) END
+    # CASE WHEN updated_at IS NULL THEN 6 ELSE timestamp_hash_extended(updated_at, 6) END
+    # CASE WHEN deleted_at IS NULL THEN 7 ELSE timestamp_hash_extended(deleted_at, 7) END;
+
+UPDATE vault.cur_course SET hashdiff =
+    CASE WHEN title IS NULL THEN 1 ELSE hashtextextended(title, 1) END
+    # CASE WHEN icon_url IS NULL THEN 2 ELSE hashtextextended(icon_url, 2) END
+    # CASE WHEN is_auto_course_enroll IS NULL THEN 3 ELSE hashint4extended(is_auto_course_enroll::integer, 3) END
+    # CASE WHEN is_demo_enroll IS NULL THEN 4 ELSE hashint4extended(is_demo_enroll::integer, 4) END
+    # CASE WHEN created_at IS NULL THEN 5 ELSE timestamp_hash_extended(created_at, 5) END
+    # CASE WHEN updated_at IS NULL THEN 6 ELSE timestamp_hash_extended(updated_at, 6) END
+    # CASE WHEN deleted_at IS NULL THEN 7 ELSE timestamp_hash_extended(deleted_at, 7) END;
+
+UPDATE vault.s_stream SET hashdiff =
+    CASE WHEN name IS NULL THEN 1 ELSE hashtextextended(name, 1) END
+    # CASE WHEN is_open IS NULL THEN 2 ELSE hashint4extended(is_open::integer, 2) END
+    # CASE WHEN homework_deadline_days IS NULL THEN 3 ELSE hashint4extended(homework_deadline_days, 3) END
+    # CASE WHEN start_at IS NULL THEN 4 ELSE timestamp_hash_extended(start_at, 4) END
+    # CASE WHEN end_at IS NULL THEN 5 ELSE timestamp_hash_extended(end_at, 5) END
+    # CASE WHEN created_at IS NULL THEN 6 ELSE timestamp_hash_extended(created_at, 6) END
+    # CASE WHEN updated_at IS NULL THEN 7 ELSE timestamp_hash_extended(updated_at, 7) END
+    # CASE WHEN deleted_at IS NULL THEN 8 ELSE timestamp_hash_extended(deleted_at, 8) END;
+
+UPDATE vault.cur_stream SET hashdiff =
+    CASE WHEN name IS NULL THEN 1 ELSE hashtextextended(name, 1) END
+    # CASE WHEN is_open IS NULL THEN 2 ELSE hashint4extended(is_open::integer, 2) END
+    # CASE WHEN homework_deadline_days IS NULL THEN 3 ELSE hashint4extended(homework_deadline_days, 3) END
+    # CASE WHEN start_at IS NULL THEN 4 ELSE timestamp_hash_extended(start_at, 4) END
+    # CASE WHEN end_at IS NULL THEN 5 ELSE timestamp_hash_extended(end_at, 5) END
+    # CASE WHEN created_at IS NULL THEN 6 ELSE timestamp_hash_extended(created_at, 6) END
+    # CASE WHEN updated_at IS NULL THEN 7 ELSE timestamp_hash_extended(updated_at, 7) END
+    # CASE WHEN deleted_at IS NULL THEN 8 ELSE timestamp_hash_extended(deleted_at, 8) END;
+
+UPDATE vault.s_module SET hashdiff =
+    CASE WHEN title IS NULL THEN 1 ELSE hashtextextended(title, 1) END
+    # CASE WHEN order_in_stream IS NULL THEN 2 ELSE hashint4extended(order_in_stream, 2) END
+    # CASE WHEN created_at IS NULL THEN 3 ELSE timestamp_hash_extended(created_at, 3) END
+    # CASE WHEN updated_at IS NULL THEN 4 ELSE timestamp_hash_extended(updated_at, 4) END
+    # CASE WHEN deleted_at IS NULL THEN 5 ELSE timestamp_hash_extended(deleted_at, 5) END;
+
+UPDATE vault.cur_module SET hashdiff =
+    CASE WHEN title IS NULL THEN 1 ELSE hashtextextended(title, 1) END
+    # CASE WHEN order_in_stream IS NULL THEN 2 ELSE hashint4extended(order_in_stream, 2) END
+    # CASE WHEN created_at IS NULL THEN 3 ELSE timestamp_hash_extended(created_at, 3) END
+    # CASE WHEN updated_at IS NULL THEN 4 ELSE timestamp_hash_extended(updated_at, 4) END
+    # CASE WHEN deleted_at IS NULL THEN 5 ELSE timestamp_hash_extended(deleted_at, 5) END;
+
+UPDATE vault.s_lesson SET hashdiff =
+    CASE WHEN title IS NULL THEN 1 ELSE hashtextextended(title, 1) END
+    # CASE WHEN description IS NULL THEN 2 ELSE hashtextextended(description, 2) END
+    # CASE WHEN teacher_id IS NULL THEN 3 ELSE hashint4extended(teacher_id, 3) END
+    # CASE WHEN start_at IS NULL THEN 4 ELSE timestamp_hash_extended(start_at, 4) END
+    # CASE WHEN end_at IS NULL THEN 5 ELSE timestamp_hash_extended(end_at, 5) END
+    # CASE WHEN homework_url IS NULL THEN 6 ELSE hashtextextended(homework_url, 6) END
+    # CASE WHEN online_lesson_join_url IS NULL THEN 7 ELSE hashtextextended(online_lesson_join_url, 7) END
+    # CASE WHEN online_lesson_recording_url IS NULL THEN 8 ELSE hashtextextended(online_lesson_recording_url, 8) END
+    # CASE WHEN deleted_at IS NULL THEN 9 ELSE timestamp_hash_extended(deleted_at, 9) END;
+
+UPDATE vault.cur_lesson SET hashdiff =
+    CASE WHEN title IS NULL THEN 1 ELSE hashtextextended(title, 1) END
+    # CASE WHEN description IS NULL THEN 2 ELSE hashtextextended(description, 2) END
+    # CASE WHEN teacher_id IS NULL THEN 3 ELSE hashint4extended(teacher_id, 3) END
+    # CASE WHEN start_at IS NULL THEN 4 ELSE timestamp_hash_extended(start_at, 4) END
+    # CASE WHEN end_at IS NULL THEN 5 ELSE timestamp_hash_extended(end_at, 5) END
+    # CASE WHEN homework_url IS NULL THEN 6 ELSE hashtextextended(homework_url, 6) END
+    # CASE WHEN online_lesson_join_url IS NULL THEN 7 ELSE hashtextextended(online_lesson_join_url, 7) END
+    # CASE WHEN online_lesson_recording_url IS NULL THEN 8 ELSE hashtextextended(online_lesson_recording_url, 8) END
+    # CASE WHEN deleted_at IS NULL THEN 9 ELSE timestamp_hash_extended(deleted_at, 9) END;

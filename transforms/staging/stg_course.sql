@@ -1,21 +1,38 @@
 -- stg_course: this run's delta of source.course: every course whose attributes (by hashdiff) differ from
 -- the vault's current state, with its hash key, and every current course gone from the source (vanished).
 {% from 'macros.sql' import hash_key, hashdiff %}
-{% set attributes = ['title', 'icon_url', 'is_auto_course_enroll', 'is_demo_enroll',
-                     'created_at', 'updated_at', 'deleted_at'] %}
+{% set attributes = {'title': 'text', 'icon_url': 'text', 'is_auto_course_enroll': 'boolean',
+                     'is_demo_enroll': 'boolean', 'created_at': 'timestamp', 'updated_at': 'timestamp',
+                     'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_course;
 
 INSERT INTO staging.stg_course (course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }})
-WITH src AS (
-    SELECT id AS course_id, {{ hashdiff(attributes) }} AS hashdiff, {{ attributes | join(', ') }}
-    FROM {{ source('course') }}
-)
+WITH
+    -- every source course's hashdiff, computed by the source: grouped by the primary key, postgres_fdw
+    -- sends the aggregate and its expressions there, and two numbers a course come back
+    src AS (
+        SELECT id AS course_id,
+               min({{ hashdiff(attributes) | indent(17) }}) AS hashdiff
+        FROM {{ source('course') }}
+        GROUP BY id
+    ),
+    delta AS (
+        SELECT course_id, src.hashdiff, src.course_id IS NULL AS vanished
+        FROM src
+        FULL JOIN vault.cur_course AS cur USING (course_id)
+        WHERE src.course_id IS NULL OR src.hashdiff IS DISTINCT FROM cur.hashdiff
+    ),
+    -- the attributes of the delta's courses only: the id list goes to the source as one parameter
+    fetched AS (
+        SELECT id AS course_id, {{ attributes | join(', ') }}
+        FROM {{ source('course') }}
+        WHERE id = ANY ((SELECT array_agg(course_id) FROM delta WHERE NOT vanished)::integer[])
+    )
 SELECT
     course_id,
     {{ hash_key(['course_id']) }},
-    src.hashdiff,
-    src.course_id IS NULL,
-    src.{{ attributes | join(', src.') }}
-FROM src
-FULL JOIN vault.cur_course AS cur USING (course_id)
-WHERE src.course_id IS NULL OR src.hashdiff IS DISTINCT FROM cur.hashdiff;
+    delta.hashdiff,
+    delta.vanished,
+    fetched.{{ attributes | join(', fetched.') }}
+FROM delta
+LEFT JOIN fetched USING (course_id);

@@ -65,33 +65,35 @@ ANALYZE staging.stg_dm_scope;
                          's_lesson_online_lesson_join_url', 's_lesson_online_lesson_recording_url',
                          's_lesson_deleted_at'] %}
 INSERT INTO staging.stg_dm_feed ({{ upper_columns | join(', ') }}, {{ lesson_columns | join(', ') }})
-WITH
-    scope AS (SELECT level, hk FROM staging.stg_dm_scope),
-    everything AS (SELECT EXISTS (SELECT FROM scope WHERE level = 'all') AS yes),
-    lessons AS (
-        -- the lessons in scope: all of them, or those listed
-        SELECT le.* FROM vault.cur_lesson AS le WHERE (SELECT yes FROM everything)
-        UNION ALL
-        SELECT le.* FROM scope JOIN vault.cur_lesson AS le ON le.hk_lesson = scope.hk WHERE scope.level = 'lesson'
-    )
+{% if mart_never_loaded %}
+-- the mart is empty: every row
+SELECT {{ upper_columns | join(', ') }}, {{ lesson_columns | join(', ') }}
+FROM vault.v_dm_courses_modules_lessons_streams;
+{% else %}
 -- every lesson in scope, under its module, stream and course (NULL where it has none)
 SELECT u.{{ upper_columns | join(', u.') }},
        le.{{ lesson_attributes | join(', le.') }}
-FROM lessons AS le
-LEFT JOIN (vault.cur_module_lesson AS ml JOIN vault.v_dm_upper AS u USING (hk_module)) USING (hk_lesson)
+FROM staging.stg_dm_scope AS sc
+JOIN vault.cur_lesson AS le ON le.hk_lesson = sc.hk
+LEFT JOIN vault.cur_module_lesson AS ml USING (hk_lesson)
+LEFT JOIN vault.v_dm_upper AS u ON u.hk_module = ml.hk_module
+WHERE sc.level = 'lesson'
 UNION ALL
--- modules without a current lesson, streams without modules, courses without streams, in scope
-SELECT u.{{ upper_columns | join(', u.') }},
-       {{ (['NULL'] * lesson_columns | length) | join(', ') }}
+-- modules in scope without a current lesson
+SELECT u.{{ upper_columns | join(', u.') }}, {{ (['NULL'] * lesson_columns | length) | join(', ') }}
 FROM vault.v_dm_upper AS u
-WHERE ((SELECT yes FROM everything)
-       OR (u.hk_module IS NOT NULL AND u.hk_module IN (SELECT hk FROM scope WHERE level IN ('module', 'module_shell')))
-       OR (u.hk_module IS NULL AND u.hk_stream IS NOT NULL
-           AND u.hk_stream IN (SELECT hk FROM scope WHERE level IN ('stream', 'stream_shell')))
-       OR (u.hk_stream IS NULL AND u.hk_module IS NULL
-           AND u.hk_course IN (SELECT hk FROM scope WHERE level IN ('course', 'course_shell'))))
-  AND (u.hk_module IS NULL
-       OR NOT EXISTS (
-           SELECT FROM vault.cur_module_lesson AS ml JOIN vault.cur_lesson USING (hk_lesson)
-           WHERE ml.hk_module = u.hk_module
-       ));
+WHERE u.hk_module IN (SELECT hk FROM staging.stg_dm_scope WHERE level IN ('module', 'module_shell'))
+  AND NOT EXISTS (SELECT FROM vault.cur_module_lesson AS ml WHERE ml.hk_module = u.hk_module)
+UNION ALL
+-- streams in scope without a current module
+SELECT u.{{ upper_columns | join(', u.') }}, {{ (['NULL'] * lesson_columns | length) | join(', ') }}
+FROM vault.v_dm_upper AS u
+WHERE u.hk_module IS NULL
+  AND u.hk_stream IN (SELECT hk FROM staging.stg_dm_scope WHERE level IN ('stream', 'stream_shell'))
+UNION ALL
+-- courses in scope without a current stream
+SELECT u.{{ upper_columns | join(', u.') }}, {{ (['NULL'] * lesson_columns | length) | join(', ') }}
+FROM vault.v_dm_upper AS u
+WHERE u.hk_module IS NULL AND u.hk_stream IS NULL
+  AND u.hk_course IN (SELECT hk FROM staging.stg_dm_scope WHERE level IN ('course', 'course_shell'));
+{% endif %}

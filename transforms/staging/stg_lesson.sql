@@ -2,35 +2,50 @@
 -- module differ from the vault's current state, with hash keys, and every current lesson gone from the
 -- source (vanished). The vault's lesson steps read only this.
 {% from 'macros.sql' import hash_key, hashdiff %}
-{% set attributes = ['title', 'description', 'teacher_id', 'start_at', 'end_at', 'homework_url',
-                     'online_lesson_join_url', 'online_lesson_recording_url', 'deleted_at'] %}
+{% set attributes = {'title': 'text', 'description': 'text', 'teacher_id': 'integer', 'start_at': 'timestamp',
+                     'end_at': 'timestamp', 'homework_url': 'text', 'online_lesson_join_url': 'text',
+                     'online_lesson_recording_url': 'text', 'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_lesson;
 
 INSERT INTO staging.stg_lesson (
     lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
+    -- every source lesson's module and hashdiff, computed by the source: grouped by the primary key,
+    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a lesson come back
     src AS (
-        SELECT id AS lesson_id, stream_module_id AS module_id, {{ hashdiff(attributes) }} AS hashdiff,
-               {{ attributes | join(', ') }}
+        SELECT id AS lesson_id, min(stream_module_id) AS module_id,
+               min({{ hashdiff(attributes) | indent(17) }}) AS hashdiff
         FROM {{ source('stream_module_lesson') }}
+        GROUP BY id
     ),
     -- what the vault holds now: a lesson's attributes and its module are current apart
     cur AS (
         SELECT lesson_id, le.hashdiff, ml.module_id
         FROM vault.cur_lesson AS le
         FULL JOIN vault.cur_module_lesson AS ml USING (lesson_id)
+    ),
+    delta AS (
+        SELECT lesson_id, src.module_id, src.hashdiff, src.lesson_id IS NULL AS vanished
+        FROM src
+        FULL JOIN cur USING (lesson_id)
+        WHERE src.lesson_id IS NULL
+           OR src.hashdiff IS DISTINCT FROM cur.hashdiff
+           OR src.module_id IS DISTINCT FROM cur.module_id
+    ),
+    -- the attributes of the delta's lessons only: the id list goes to the source as one parameter
+    fetched AS (
+        SELECT id AS lesson_id, {{ attributes | join(', ') }}
+        FROM {{ source('stream_module_lesson') }}
+        WHERE id = ANY ((SELECT array_agg(lesson_id) FROM delta WHERE NOT vanished)::integer[])
     )
 SELECT
     lesson_id,
     {{ hash_key(['lesson_id']) }},
-    src.module_id,
-    {{ hash_key(['src.module_id']) }},
-    src.hashdiff,
-    src.lesson_id IS NULL,
-    src.{{ attributes | join(', src.') }}
-FROM src
-FULL JOIN cur USING (lesson_id)
-WHERE src.lesson_id IS NULL
-   OR src.hashdiff IS DISTINCT FROM cur.hashdiff
-   OR src.module_id IS DISTINCT FROM cur.module_id;
+    delta.module_id,
+    {{ hash_key(['delta.module_id']) }},
+    delta.hashdiff,
+    delta.vanished,
+    fetched.{{ attributes | join(', fetched.') }}
+FROM delta
+LEFT JOIN fetched USING (lesson_id);

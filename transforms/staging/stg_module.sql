@@ -2,33 +2,49 @@
 -- stream differ from the vault's current state, with hash keys, and every current module gone from the
 -- source (vanished). The vault's module steps read only this.
 {% from 'macros.sql' import hash_key, hashdiff %}
-{% set attributes = ['title', 'order_in_stream', 'created_at', 'updated_at', 'deleted_at'] %}
+{% set attributes = {'title': 'text', 'order_in_stream': 'integer', 'created_at': 'timestamp', 'updated_at': 'timestamp',
+                     'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_module;
 
 INSERT INTO staging.stg_module (
     module_id, hk_module, stream_id, hk_stream, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
+    -- every source module's stream and hashdiff, computed by the source: grouped by the primary key,
+    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a module come back
     src AS (
-        SELECT id AS module_id, stream_id, {{ hashdiff(attributes) }} AS hashdiff, {{ attributes | join(', ') }}
+        SELECT id AS module_id, min(stream_id) AS stream_id,
+               min({{ hashdiff(attributes) | indent(17) }}) AS hashdiff
         FROM {{ source('stream_module') }}
+        GROUP BY id
     ),
     -- what the vault holds now: a module's attributes and its stream are current apart
     cur AS (
         SELECT module_id, mo.hashdiff, sm.stream_id
         FROM vault.cur_module AS mo
         FULL JOIN vault.cur_stream_module AS sm USING (module_id)
+    ),
+    delta AS (
+        SELECT module_id, src.stream_id, src.hashdiff, src.module_id IS NULL AS vanished
+        FROM src
+        FULL JOIN cur USING (module_id)
+        WHERE src.module_id IS NULL
+           OR src.hashdiff IS DISTINCT FROM cur.hashdiff
+           OR src.stream_id IS DISTINCT FROM cur.stream_id
+    ),
+    -- the attributes of the delta's modules only: the id list goes to the source as one parameter
+    fetched AS (
+        SELECT id AS module_id, {{ attributes | join(', ') }}
+        FROM {{ source('stream_module') }}
+        WHERE id = ANY ((SELECT array_agg(module_id) FROM delta WHERE NOT vanished)::integer[])
     )
 SELECT
     module_id,
     {{ hash_key(['module_id']) }},
-    src.stream_id,
-    {{ hash_key(['src.stream_id']) }},
-    src.hashdiff,
-    src.module_id IS NULL,
-    src.{{ attributes | join(', src.') }}
-FROM src
-FULL JOIN cur USING (module_id)
-WHERE src.module_id IS NULL
-   OR src.hashdiff IS DISTINCT FROM cur.hashdiff
-   OR src.stream_id IS DISTINCT FROM cur.stream_id;
+    delta.stream_id,
+    {{ hash_key(['delta.stream_id']) }},
+    delta.hashdiff,
+    delta.vanished,
+    fetched.{{ attributes | join(', fetched.') }}
+FROM delta
+LEFT JOIN fetched USING (module_id);

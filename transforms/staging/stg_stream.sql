@@ -1,35 +1,51 @@
--- stg_stream: this run's delta of source.stream: every stream whose attributes (by hashdiff) or course
--- differ from the vault's current state, with hash keys, and every current stream gone from the source
--- (vanished). The vault's stream steps read only this.
+-- stg_stream: this run's delta of source.stream: every stream whose attributes (by hashdiff) or
+-- course differ from the vault's current state, with hash keys, and every current stream gone from the
+-- source (vanished). The vault's stream steps read only this.
 {% from 'macros.sql' import hash_key, hashdiff %}
-{% set attributes = ['name', 'is_open', 'homework_deadline_days', 'start_at', 'end_at',
-                     'created_at', 'updated_at', 'deleted_at'] %}
+{% set attributes = {'name': 'text', 'is_open': 'boolean', 'homework_deadline_days': 'integer', 'start_at': 'timestamp',
+                     'end_at': 'timestamp', 'created_at': 'timestamp', 'updated_at': 'timestamp',
+                     'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_stream;
 
 INSERT INTO staging.stg_stream (
     stream_id, hk_stream, course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
+    -- every source stream's course and hashdiff, computed by the source: grouped by the primary key,
+    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a stream come back
     src AS (
-        SELECT id AS stream_id, course_id, {{ hashdiff(attributes) }} AS hashdiff, {{ attributes | join(', ') }}
+        SELECT id AS stream_id, min(course_id) AS course_id,
+               min({{ hashdiff(attributes) | indent(17) }}) AS hashdiff
         FROM {{ source('stream') }}
+        GROUP BY id
     ),
     -- what the vault holds now: a stream's attributes and its course are current apart
     cur AS (
         SELECT stream_id, st.hashdiff, cs.course_id
         FROM vault.cur_stream AS st
         FULL JOIN vault.cur_course_stream AS cs USING (stream_id)
+    ),
+    delta AS (
+        SELECT stream_id, src.course_id, src.hashdiff, src.stream_id IS NULL AS vanished
+        FROM src
+        FULL JOIN cur USING (stream_id)
+        WHERE src.stream_id IS NULL
+           OR src.hashdiff IS DISTINCT FROM cur.hashdiff
+           OR src.course_id IS DISTINCT FROM cur.course_id
+    ),
+    -- the attributes of the delta's streams only: the id list goes to the source as one parameter
+    fetched AS (
+        SELECT id AS stream_id, {{ attributes | join(', ') }}
+        FROM {{ source('stream') }}
+        WHERE id = ANY ((SELECT array_agg(stream_id) FROM delta WHERE NOT vanished)::integer[])
     )
 SELECT
     stream_id,
     {{ hash_key(['stream_id']) }},
-    src.course_id,
-    {{ hash_key(['src.course_id']) }},
-    src.hashdiff,
-    src.stream_id IS NULL,
-    src.{{ attributes | join(', src.') }}
-FROM src
-FULL JOIN cur USING (stream_id)
-WHERE src.stream_id IS NULL
-   OR src.hashdiff IS DISTINCT FROM cur.hashdiff
-   OR src.course_id IS DISTINCT FROM cur.course_id;
+    delta.course_id,
+    {{ hash_key(['delta.course_id']) }},
+    delta.hashdiff,
+    delta.vanished,
+    fetched.{{ attributes | join(', fetched.') }}
+FROM delta
+LEFT JOIN fetched USING (stream_id);
