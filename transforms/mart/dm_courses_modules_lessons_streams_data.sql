@@ -14,6 +14,10 @@
     'h_stream_name', 's_stream_is_open', 's_stream_homework_deadline_days', 's_stream_start_at',
     's_stream_end_at', 's_stream_created_at', 's_stream_updated_at', 's_stream_deleted_at',
 ] %}
+{#- Inserts are written in blocks of at most 64k rows or 32 MB, not the default 1M rows or 256 MB: a
+    first load then needs a fraction of the memory (chDB runs inside the runner), for a few more parts
+    to merge. -#}
+{% set small_blocks = 'SETTINGS min_insert_block_size_rows = 65536, min_insert_block_size_bytes = 33554432' %}
 TRUNCATE TABLE {{ mart }}.stage_dm_scope;
 
 INSERT INTO {{ mart }}.stage_dm_scope (level, id)
@@ -29,7 +33,8 @@ SELECT
     reinterpretAsUUID(sipHash128(tuple({{ columns | join(', ') }}))),
     {{ columns | join(', ') }},
     {{ load_ts }}, {{ load_ts }}, 0
-FROM {{ warehouse('staging', 'stg_dm_feed') }};
+FROM {{ warehouse('staging', 'stg_dm_feed') }}
+{{ small_blocks }};
 
 INSERT INTO {{ mart_data }} (row_key, hashdiff, {{ columns | join(', ') }},
                         dm_course_module_lesson_stream_load_ts, version, is_deleted)
@@ -56,4 +61,5 @@ UNION ALL
 -- rows gone from under the changed keys: their last version again, flagged deleted
 SELECT row_key, hashdiff, {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 1
 FROM loaded
-WHERE row_key NOT IN (SELECT row_key FROM {{ mart }}.stage_dm_feed);
+WHERE row_key NOT IN (SELECT row_key FROM {{ mart }}.stage_dm_feed)
+{{ small_blocks }};

@@ -6,6 +6,10 @@
                      'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_course;
 
+-- one row read whole first: a source column whose type changed fails here, with an error naming table
+-- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
+SELECT * FROM {{ source('course') }} LIMIT 1;
+
 INSERT INTO staging.stg_course (course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }})
 WITH
     -- every source course's hashdiff, computed by the source: grouped by the primary key, postgres_fdw

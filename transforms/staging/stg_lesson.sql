@@ -7,6 +7,10 @@
                      'online_lesson_recording_url': 'text', 'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_lesson;
 
+-- one row read whole first: a source column whose type changed fails here, with an error naming table
+-- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
+SELECT * FROM {{ source('stream_module_lesson') }} LIMIT 1;
+
 INSERT INTO staging.stg_lesson (
     lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
 )

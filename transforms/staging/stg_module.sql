@@ -6,6 +6,10 @@
                      'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_module;
 
+-- one row read whole first: a source column whose type changed fails here, with an error naming table
+-- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
+SELECT * FROM {{ source('stream_module') }} LIMIT 1;
+
 INSERT INTO staging.stg_module (
     module_id, hk_module, stream_id, hk_stream, hashdiff, vanished, {{ attributes | join(', ') }}
 )

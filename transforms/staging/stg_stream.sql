@@ -7,6 +7,10 @@
                      'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_stream;
 
+-- one row read whole first: a source column whose type changed fails here, with an error naming table
+-- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
+SELECT * FROM {{ source('stream') }} LIMIT 1;
+
 INSERT INTO staging.stg_stream (
     stream_id, hk_stream, course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
 )
