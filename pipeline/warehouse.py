@@ -15,7 +15,7 @@ SOURCE_SERVER = "source_db"
 # depend on whoever configured the server.
 SESSION_OPTIONS = (
     "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1"
-    " -c work_mem=256MB"  # hash joins and sorts over a whole snapshot stay in memory
+    " -c work_mem=256MB"  # hash joins and sorts over the whole source and current state stay in memory
 )
 ADDRESS_OPTIONS = ("host", "port", "dbname")
 RUN_LOCK = 0x0C0C_5EED  # pg_advisory_lock key: one run at a time per warehouse
