@@ -10,6 +10,20 @@ TRUNCATE staging.stg_course;
 -- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
 SELECT * FROM {{ source('course') }} LIMIT 1;
 
+-- a first load (the vault holds no current course): every source course is new, read whole in one pass
+INSERT INTO staging.stg_course (
+    course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
+)
+SELECT
+    id,
+    {{ hash_key(['id']) }},
+    {{ hashdiff(attributes) | indent(4) }},
+    false,
+    {{ attributes | join(', ') }}
+FROM {{ source('course') }}
+WHERE NOT EXISTS (SELECT FROM vault.cur_course);
+
+-- otherwise, the delta:
 INSERT INTO staging.stg_course (course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }})
 WITH
     -- every source course's hashdiff, computed by the source: grouped by the primary key, postgres_fdw
@@ -39,4 +53,5 @@ SELECT
     delta.vanished,
     fetched.{{ attributes | join(', fetched.') }}
 FROM delta
-LEFT JOIN fetched USING (course_id);
+LEFT JOIN fetched USING (course_id)
+WHERE EXISTS (SELECT FROM vault.cur_course);

@@ -11,6 +11,22 @@ TRUNCATE staging.stg_lesson;
 -- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
 SELECT * FROM {{ source('stream_module_lesson') }} LIMIT 1;
 
+-- a first load (the vault holds no current lesson): every source lesson is new, read whole in one pass
+INSERT INTO staging.stg_lesson (
+    lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
+)
+SELECT
+    id,
+    {{ hash_key(['id']) }},
+    stream_module_id,
+    {{ hash_key(['stream_module_id']) }},
+    {{ hashdiff(attributes) | indent(4) }},
+    false,
+    {{ attributes | join(', ') }}
+FROM {{ source('stream_module_lesson') }}
+WHERE NOT EXISTS (SELECT FROM vault.cur_lesson) AND NOT EXISTS (SELECT FROM vault.cur_module_lesson);
+
+-- otherwise, the delta:
 INSERT INTO staging.stg_lesson (
     lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
 )
@@ -52,4 +68,5 @@ SELECT
     delta.vanished,
     fetched.{{ attributes | join(', fetched.') }}
 FROM delta
-LEFT JOIN fetched USING (lesson_id);
+LEFT JOIN fetched USING (lesson_id)
+WHERE EXISTS (SELECT FROM vault.cur_lesson) OR EXISTS (SELECT FROM vault.cur_module_lesson);

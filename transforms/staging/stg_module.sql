@@ -10,6 +10,22 @@ TRUNCATE staging.stg_module;
 -- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
 SELECT * FROM {{ source('stream_module') }} LIMIT 1;
 
+-- a first load (the vault holds no current module): every source module is new, read whole in one pass
+INSERT INTO staging.stg_module (
+    module_id, hk_module, stream_id, hk_stream, hashdiff, vanished, {{ attributes | join(', ') }}
+)
+SELECT
+    id,
+    {{ hash_key(['id']) }},
+    stream_id,
+    {{ hash_key(['stream_id']) }},
+    {{ hashdiff(attributes) | indent(4) }},
+    false,
+    {{ attributes | join(', ') }}
+FROM {{ source('stream_module') }}
+WHERE NOT EXISTS (SELECT FROM vault.cur_module) AND NOT EXISTS (SELECT FROM vault.cur_stream_module);
+
+-- otherwise, the delta:
 INSERT INTO staging.stg_module (
     module_id, hk_module, stream_id, hk_stream, hashdiff, vanished, {{ attributes | join(', ') }}
 )
@@ -51,4 +67,5 @@ SELECT
     delta.vanished,
     fetched.{{ attributes | join(', fetched.') }}
 FROM delta
-LEFT JOIN fetched USING (module_id);
+LEFT JOIN fetched USING (module_id)
+WHERE EXISTS (SELECT FROM vault.cur_module) OR EXISTS (SELECT FROM vault.cur_stream_module);

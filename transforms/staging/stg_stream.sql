@@ -11,6 +11,22 @@ TRUNCATE staging.stg_stream;
 -- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
 SELECT * FROM {{ source('stream') }} LIMIT 1;
 
+-- a first load (the vault holds no current stream): every source stream is new, read whole in one pass
+INSERT INTO staging.stg_stream (
+    stream_id, hk_stream, course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
+)
+SELECT
+    id,
+    {{ hash_key(['id']) }},
+    course_id,
+    {{ hash_key(['course_id']) }},
+    {{ hashdiff(attributes) | indent(4) }},
+    false,
+    {{ attributes | join(', ') }}
+FROM {{ source('stream') }}
+WHERE NOT EXISTS (SELECT FROM vault.cur_stream) AND NOT EXISTS (SELECT FROM vault.cur_course_stream);
+
+-- otherwise, the delta:
 INSERT INTO staging.stg_stream (
     stream_id, hk_stream, course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
 )
@@ -52,4 +68,5 @@ SELECT
     delta.vanished,
     fetched.{{ attributes | join(', fetched.') }}
 FROM delta
-LEFT JOIN fetched USING (stream_id);
+LEFT JOIN fetched USING (stream_id)
+WHERE EXISTS (SELECT FROM vault.cur_stream) OR EXISTS (SELECT FROM vault.cur_course_stream);
