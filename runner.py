@@ -80,7 +80,8 @@ def command_plan(config: Config, args) -> int:
 
 
 def command_graph(config: Config, args) -> int:
-    renderer = plan_renderer(config)
+    # a run after the first, when the mart is fed from staging (a first load reads the whole view)
+    renderer = plan_renderer(config, mart_loaded_until=datetime.now(UTC))
     steps = transforms.plan_steps(renderer.transforms, renderer)
     print(graph.mermaid(steps, renderer.mart_database), end="")
     if args.svg:

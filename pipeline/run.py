@@ -308,11 +308,15 @@ def plan(config: Config, select: list[str] | None = None) -> str:
     return "\n".join(parts)
 
 
-def plan_renderer(config: Config, load_ts: datetime | None = None) -> transforms.Renderer:
+def plan_renderer(
+    config: Config, load_ts: datetime | None = None, mart_loaded_until: datetime | None = None
+) -> transforms.Renderer:
     """A renderer from the configuration alone, for plan and graph: nothing is connected to."""
     url = mart.ClickHouseURL.parse(config.clickhouse_url or "chdb:///embedded")
     load_ts = load_ts or datetime.now(UTC)
-    return transforms.Renderer(transforms.discover(), load_ts, url.database, mart_data_table=url.data_table)
+    return transforms.Renderer(
+        transforms.discover(), load_ts, url.database, mart_loaded_until, mart_data_table=url.data_table
+    )
 
 
 def binding_plan(config: Config, database: str) -> list[str]:

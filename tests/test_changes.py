@@ -251,3 +251,21 @@ def test_orphans_stay_visible_under_an_unknown_parent_and_are_counted(pipeline):
     assert {row["h_course_title"] for row in pipeline.view("stream_id = 1")} == {"Data Science"}
     assert pipeline.view("course_id IS NULL AND lesson_id != 36") == []
     pipeline.assert_mart_matches_warehouse()
+
+
+def test_an_emptied_mart_is_reloaded_whole_from_the_warehouse(pipeline):
+    """With the data table empty the mart step reads the warehouse's whole view, whatever the run log
+    says was loaded before; the next runs go back to the feed of changed keys."""
+    pipeline.run()
+    pipeline.mart.execute(f"TRUNCATE TABLE {pipeline.mart.database}.dm_courses_modules_lessons_streams_data")
+    pipeline.source("UPDATE stream_module_lesson SET title = 'Loops, revisited' WHERE id = 2")
+    results = {r.step: r.rows for r in pipeline.run()}
+    assert results["staging.stg_dm_feed"] == 1  # only the scope row 'all': the view is read whole
+    assert pipeline.mart_data_count() == pipeline.scalar(
+        "SELECT count(*) FROM vault.v_dm_courses_modules_lessons_streams"
+    )
+    pipeline.assert_mart_matches_warehouse()
+    pipeline.source("UPDATE stream_module_lesson SET title = 'Loops' WHERE id = 2")
+    results = {r.step: r.rows for r in pipeline.run()}
+    assert results["staging.stg_dm_feed"] > 0
+    pipeline.assert_mart_matches_warehouse()

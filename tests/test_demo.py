@@ -97,7 +97,7 @@ def test_a_second_run_over_an_unchanged_source_writes_nothing(pipeline):
 
 
 def test_migration_0011_recomputes_what_the_transforms_compute(pipeline):
-    """Its UPDATEs (hashdiffs by hash_record_extended, business keys on cur_<relationship>) restore
+    """Its UPDATEs (hashdiffs by the new expression, business keys on cur_<relationship>) restore
     exactly what a run writes: after them a rerun finds no delta."""
     pipeline.run()
     updates = [

@@ -64,12 +64,10 @@ ANALYZE staging.stg_dm_scope;
                          's_lesson_start_at', 's_lesson_end_at', 's_lesson_homework_url',
                          's_lesson_online_lesson_join_url', 's_lesson_online_lesson_recording_url',
                          's_lesson_deleted_at'] %}
-INSERT INTO staging.stg_dm_feed ({{ upper_columns | join(', ') }}, {{ lesson_columns | join(', ') }})
 {% if mart_never_loaded %}
--- the mart is empty: every row
-SELECT {{ upper_columns | join(', ') }}, {{ lesson_columns | join(', ') }}
-FROM vault.v_dm_courses_modules_lessons_streams;
+-- the mart is empty: no feed, the mart reads vault.v_dm_courses_modules_lessons_streams whole
 {% else %}
+INSERT INTO staging.stg_dm_feed ({{ upper_columns | join(', ') }}, {{ lesson_columns | join(', ') }})
 -- every lesson in scope, under its module, stream and course (NULL where it has none)
 SELECT u.{{ upper_columns | join(', u.') }},
        le.{{ lesson_attributes | join(', le.') }}
