@@ -41,8 +41,10 @@ MB = 1024 * 1024
 @dataclass
 class Measured:
     wall_s: float
-    peak_mb: float  # the child process: ru_maxrss from wait4
+    peak_mb: float  # the child process: ru_maxrss from wait4 (which also counts the children it reaped)
     server_mb: float  # the PostgreSQL server processes: peak of their summed RSS
+    own_mb: float  # the child process alone: peak of its sampled RSS
+    engine_mb: float  # the child's own children (the runner's chDB worker): peak of their summed RSS
     exit_code: int
     stdout: str
     stderr: str
@@ -63,11 +65,11 @@ class Result:
 # --- measuring a subprocess -----------------------------------------------------------------------
 
 
-def server_rss(postmaster: psutil.Process) -> int:
-    """Summed RSS of the postmaster and its children (backends, background workers) right now."""
+def tree_rss(parent: psutil.Process) -> int:
+    """Summed RSS of a process and its children (a postmaster's backends, the runner's chDB worker) now."""
     total = 0
     try:
-        processes = [postmaster, *postmaster.children()]
+        processes = [parent, *parent.children()]
     except psutil.NoSuchProcess:
         return 0
     for process in processes:
@@ -77,20 +79,27 @@ def server_rss(postmaster: psutil.Process) -> int:
 
 
 def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measured:
-    """Run command; its wall time, its peak RSS (wait4) and the server's peak RSS (sampled every 50 ms)."""
+    """Run command; its wall time, its peak RSS (wait4, and sampled every 50 ms: the process alone and
+    its children apart) and the server's peak RSS (sampled)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        server_peak = server_rss(postmaster)
+        server_peak = tree_rss(postmaster)
+        own_peak = engine_peak = 0
         done = threading.Event()
+        child = None
 
         def sample() -> None:
-            nonlocal server_peak
+            nonlocal server_peak, own_peak, engine_peak
             while not done.wait(0.05):
-                server_peak = max(server_peak, server_rss(postmaster))
+                server_peak = max(server_peak, tree_rss(postmaster))
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process = psutil.Process(child.pid)
+                    own_peak = max(own_peak, process.memory_info().rss)
+                    engine_peak = max(engine_peak, tree_rss(process) - process.memory_info().rss)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
         started = time.monotonic()
         child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - started
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -102,6 +111,8 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
             wall_s=wall,
             peak_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
             server_mb=server_peak / MB,
+            own_mb=own_peak / MB,
+            engine_mb=engine_peak / MB,
             exit_code=child.returncode,
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
@@ -233,7 +244,8 @@ def bench_size(size: int, server_dsn: str, postmaster: psutil.Process, data_dir:
 
 
 def report_run(label: str, run: Measured, show_output: bool = False) -> None:
-    line = f"{label:<24} {run.wall_s:7.2f} s  peak {run.peak_mb:6.0f} MB  server {run.server_mb:6.0f} MB"
+    line = f"{label:<24} {run.wall_s:7.2f} s  peak {run.own_mb:6.0f} MB"
+    line += f"  chDB {run.engine_mb:6.0f} MB  server {run.server_mb:6.0f} MB"
     if not run.ok:
         tail = (run.stderr.strip() or run.stdout.strip()).splitlines()[-3:]
         line += f"  FAILED (exit {run.exit_code}): " + " | ".join(tail)
@@ -251,24 +263,26 @@ def figure(value: float | None, digits: int = 1) -> str:
 
 def print_table(results: list[Result]) -> None:
     print(
-        "\n| lessons | scenario | ours wall s | ours runner peak MB | PostgreSQL server peak MB¹ "
-        "| baseline wall s | baseline peak MB | ours/baseline time |"
+        "\n| lessons | scenario | ours wall s | ours runner peak MB | ours chDB worker peak MB "
+        "| PostgreSQL server peak MB¹ | baseline wall s | baseline peak MB | ours/baseline time |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ours, base = r.ours, r.baseline
         ours_wall = figure(ours.wall_s, 2) if ours.ok else "failed"
         base_wall = "—" if base is None else figure(base.wall_s, 2) if base.ok else "failed"
         ratio = ours.wall_s / base.wall_s if base is not None and base.ok and ours.ok else None
         print(
-            f"| {r.lessons} | {r.scenario} | {ours_wall} | {figure(ours.peak_mb, 0)} | {figure(ours.server_mb, 0)} "
+            f"| {r.lessons} | {r.scenario} | {ours_wall} | {figure(ours.own_mb, 0)} | {figure(ours.engine_mb, 0)} "
+            f"| {figure(ours.server_mb, 0)} "
             f"| {base_wall} | {figure(base and base.peak_mb, 0)} | {figure(ratio, 2)} |"
         )
     print(
         "\n¹ Summed RSS of the postmaster and its children, sampled every 50 ms while the run lasts (the "
         "baseline's server figure is not shown). RSS counts the shared buffers each backend has touched, "
         "once per process, so the sum overstates the server's real memory; it is the server's, not the "
-        "runner's. The runner's peak includes chDB, which runs in-process."
+        "runner's. The runner's and the chDB worker's peaks are sampled every 50 ms too: the runner "
+        "process alone, and the chDB engine, which runs in a worker process of the runner."
     )
 
 
@@ -322,8 +336,9 @@ def print_targets(results: list[Result]) -> None:
         "\nTargets from the issue, at 1M lessons: first load <= 20 s, no change <= 5 s, 1% change <= 8 s, "
         "runner memory flat from 10k to 1M."
     )
-    peaks = ", ".join(f"{r.lessons}: {r.ours.peak_mb:.0f} MB" for r in results if r.scenario == "first load")
-    print(f"Runner peak at first load by size: {peaks}.")
+    for label, figure_of in (("runner", lambda m: m.own_mb), ("chDB worker", lambda m: m.engine_mb)):
+        peaks = ", ".join(f"{r.lessons}: {figure_of(r.ours):.0f} MB" for r in results if r.scenario == "first load")
+        print(f"{label} peak at first load by size: {peaks}.")
 
 
 # --- command line -----------------------------------------------------------------------------------

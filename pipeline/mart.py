@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, StrictUndefined
 
 from pipeline import PipelineError
+from pipeline.chdb_worker import ChdbProcess
 from pipeline.config import ClickHouseURL, dsn_parts, identifier
 from pipeline.warehouse import first_line
 
@@ -49,33 +50,27 @@ class Mart:
 
 
 class ChdbMart(Mart):
-    """chDB opens one engine per process, bound to one path: the connection is shared."""
+    """chDB, in a worker process (pipeline/chdb_worker.py): one engine per path, shared by every
+    ChdbMart of this process."""
 
-    _open: dict[str, object] = {}
+    _open: dict[str, ChdbProcess] = {}
 
     def __init__(self, url: ClickHouseURL):
         super().__init__(url)
-        import chdb
-
         if url.path not in self._open:
             if self._open:
                 raise PipelineError("mart", f"chDB is already open at {next(iter(self._open))} in this process")
             try:
-                self._open[url.path] = chdb.connect(url.path)
+                self._open[url.path] = ChdbProcess(url.path)
             except Exception as error:
-                raise PipelineError("mart", f"cannot open chDB at {url.path}: {first_line(error)}") from None
-        self.connection = self._open[url.path]
+                raise PipelineError("mart", first_line(error)) from None
+        self.engine = self._open[url.path]
 
     def _execute(self, query: str) -> list[tuple]:
-        cursor = self.connection.cursor()
-        try:
-            cursor.execute(query)
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+        return self.engine.call("rows", query)
 
     def _insert(self, query: str) -> int:
-        return self.connection.query(query).rows_written()
+        return self.engine.call("written", query)
 
 
 class ServerMart(Mart):

@@ -96,8 +96,8 @@ def run_once(
                 return None
             log.message("another run holds this warehouse's run lock: waiting for it to finish")
             warehouse.wait_run_lock(meta)
+        the_mart = mart.connect(endpoints.clickhouse_url)  # chDB's worker starts while the warehouse is prepared
         prepare(meta, endpoints, log)
-        the_mart = mart.connect(endpoints.clickhouse_url)
         for migration in mart.migrate(the_mart):
             log.message(f"mart migration applied: {migration}")
         mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)

@@ -6,6 +6,7 @@ warehouse is tested in test_servers.py.)"""
 
 import time
 
+import psutil
 import psycopg
 import pytest
 from conftest import Pipeline, demo_source, run_cli
@@ -89,11 +90,15 @@ def test_sigkill_inside_a_step_then_the_next_run_converges(pg_server, chdb_path,
         runner = Process("once", "--no-check", env=env)
         try:
             wait_until_running(env["WAREHOUSE_DSN"], step)
+            chdb_worker = psutil.Process(runner.proc.pid).children()
             runner.proc.kill()  # SIGKILL: no handler, no cleanup
             runner.proc.wait(timeout=10)
         finally:
             runner.kill()
         blocker.rollback()  # releases the lock
+    assert len(chdb_worker) == 1
+    _, still_running = psutil.wait_procs(chdb_worker, timeout=5)
+    assert still_running == []  # the kernel killed the chDB worker with its runner: the mart's directory is free
     time.sleep(0.5)  # the killed runner's backends notice their closed sockets
 
     recovered = run_cli("once", env=env)  # with the data checks: the mart must match the warehouse

@@ -149,3 +149,16 @@ def test_runs_and_steps_are_recorded(pipeline):
     assert ("vault.h_lesson", "warehouse", 36) in steps
     assert (f"{pipeline.mart.database}.dm_courses_modules_lessons_streams_data", "mart", 36) in steps
     assert len(steps) == 20
+
+
+def test_chdb_runs_in_a_worker_process_not_in_the_runner(pipeline):
+    """The runner's memory is its own: the chDB engine lives in a child process."""
+    import sys
+
+    import psutil
+
+    pipeline.run()
+    assert "chdb" not in sys.modules
+    engine = pipeline.mart.engine.process
+    assert engine.pid in [child.pid for child in psutil.Process().children()]
+    assert engine.poll() is None
