@@ -224,6 +224,12 @@ def test_least_privilege_runner_and_analyst_roles(tcp_pg_server, pg_server, chdb
     pipeline.run()
     assert report(pipeline.mart) == [("Data Analysis", 6, 18), ("Data Engineering", 6, 12), ("Data Science", 6, 6)]
     pipeline.run()
+    with psycopg.connect(admin) as conn:  # the runner analyzed what it filled (MAINTAIN, PostgreSQL 17+)
+        analyzed = conn.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname IN"
+            " ('stg_lesson', 'h_lesson', 's_lesson')"
+        ).fetchall()
+    assert sorted(analyzed) == [("h_lesson",), ("s_lesson",), ("stg_lesson",)]
 
     with psycopg.connect(as_runner, autocommit=True) as runner:
         for ddl in (
