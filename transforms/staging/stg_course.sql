@@ -23,7 +23,7 @@ SELECT
 FROM {{ source('course') }}
 WHERE NOT EXISTS (SELECT FROM vault.cur_course);
 
--- otherwise, the delta:
+-- otherwise, only the delta against the current state:
 INSERT INTO staging.stg_course (course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }})
 WITH
     -- every source course's hashdiff, computed by the source: grouped by the primary key, postgres_fdw

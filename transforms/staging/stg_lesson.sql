@@ -26,7 +26,7 @@ SELECT
 FROM {{ source('stream_module_lesson') }}
 WHERE NOT EXISTS (SELECT FROM vault.cur_lesson) AND NOT EXISTS (SELECT FROM vault.cur_module_lesson);
 
--- otherwise, the delta:
+-- otherwise, only the delta against the current state:
 INSERT INTO staging.stg_lesson (
     lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
 )

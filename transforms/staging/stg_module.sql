@@ -25,7 +25,7 @@ SELECT
 FROM {{ source('stream_module') }}
 WHERE NOT EXISTS (SELECT FROM vault.cur_module) AND NOT EXISTS (SELECT FROM vault.cur_stream_module);
 
--- otherwise, the delta:
+-- otherwise, only the delta against the current state:
 INSERT INTO staging.stg_module (
     module_id, hk_module, stream_id, hk_stream, hashdiff, vanished, {{ attributes | join(', ') }}
 )

@@ -26,7 +26,7 @@ SELECT
 FROM {{ source('stream') }}
 WHERE NOT EXISTS (SELECT FROM vault.cur_stream) AND NOT EXISTS (SELECT FROM vault.cur_course_stream);
 
--- otherwise, the delta:
+-- otherwise, only the delta against the current state:
 INSERT INTO staging.stg_stream (
     stream_id, hk_stream, course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
 )
