@@ -36,8 +36,8 @@ class ChdbProcess:
         self.opened = False  # the worker says whether chDB opened before the first answer
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def call(self, kind: str, query: str):
         """kind 'rows': the result rows; kind 'written': the number of rows written."""
@@ -47,7 +47,10 @@ class ChdbProcess:
                 if status == "error":
                     raise RuntimeError(value)
                 self.opened = True
-            self.pipe.send((kind, query))
+            try:
+                self.pipe.send((kind, query))
+            except OSError:  # a broken pipe: the worker is gone
+                self._stopped()
             status, value = self._receive()
         if status == "error":
             raise RuntimeError(value)
@@ -56,8 +59,15 @@ class ChdbProcess:
     def _receive(self):
         try:
             return self.pipe.recv()
-        except EOFError:
-            raise RuntimeError(f"the chDB worker stopped (exit code {self.process.poll()})") from None
+        except (EOFError, OSError):
+            self._stopped()
+
+    def _stopped(self):
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        raise RuntimeError(f"the chDB worker stopped (exit code {code})") from None
 
 
 def serve(path: str, pipe: Connection) -> None:

@@ -57,6 +57,9 @@ class ChdbMart(Mart):
 
     def __init__(self, url: ClickHouseURL):
         super().__init__(url)
+        worker = self._open.get(url.path)
+        if worker is not None and not worker.alive:  # it died (killed, out of memory): start another
+            del self._open[url.path]
         if url.path not in self._open:
             if self._open:
                 raise PipelineError("mart", f"chDB is already open at {next(iter(self._open))} in this process")

@@ -3,6 +3,9 @@
 from pathlib import Path
 
 import psycopg
+import pytest
+
+from pipeline import mart
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,3 +165,19 @@ def test_chdb_runs_in_a_worker_process_not_in_the_runner(pipeline):
     engine = pipeline.mart.engine.process
     assert engine.pid in [child.pid for child in psutil.Process().children()]
     assert engine.poll() is None
+
+
+def test_a_dead_chdb_worker_fails_one_run_and_the_next_starts_another(pipeline):
+    from pipeline import PipelineError
+
+    pipeline.run()
+    worker = pipeline.mart.engine.process
+    worker.kill()
+    worker.wait()
+    with pytest.raises(PipelineError, match="mart: the chDB worker stopped"):
+        pipeline.mart.execute("SELECT 1")
+    pipeline.source("UPDATE course SET title = 'Data Analytics' WHERE id = 3")
+    pipeline.run()  # connects anew: a new worker, on the same data
+    pipeline.mart = mart.connect(pipeline.endpoints.clickhouse_url)
+    assert pipeline.mart.engine.process.pid != worker.pid
+    pipeline.assert_mart_matches_warehouse()
