@@ -5,6 +5,7 @@ from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from pipeline import PipelineError
 from pipeline.config import dsn_parts
@@ -219,6 +220,19 @@ def last_run_id(conn: psycopg.Connection) -> int:
     return conn.execute("SELECT max(run_id) FROM meta.run").fetchone()[0]
 
 
-def oddities(conn: psycopg.Connection) -> list[tuple[str, int]]:
-    """Orphans and missing titles in the current state (vault.v_oddities), those that occur."""
-    return conn.execute("SELECT oddity, count FROM vault.v_oddities WHERE count > 0").fetchall()
+def oddities(conn: psycopg.Connection, run_id: int, changed: bool) -> list[tuple[str, int]]:
+    """Orphans and missing titles in the current state (vault.v_oddities), those that occur, recorded
+    with the run. A run that changed no vault row left the current state as it was: it carries over
+    the last recorded counts instead of counting again."""
+    last = None
+    if not changed:
+        last = conn.execute(
+            "SELECT oddities FROM meta.run WHERE oddities IS NOT NULL AND run_id < %s ORDER BY run_id DESC LIMIT 1",
+            [run_id],
+        ).fetchone()
+    if last:
+        counts = [(oddity, count) for oddity, count in last[0]]
+    else:
+        counts = conn.execute("SELECT oddity, count FROM vault.v_oddities WHERE count > 0").fetchall()
+    conn.execute("UPDATE meta.run SET oddities = %s WHERE run_id = %s", [Jsonb(counts), run_id])
+    return counts

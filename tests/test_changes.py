@@ -1,6 +1,8 @@
 """The source changes under the pipeline: edits, moves, deletes, odd values. History stays, the mart
 shows exactly the current state."""
 
+import psycopg
+import psycopg.types.json
 import pytest
 
 
@@ -246,8 +248,22 @@ def test_orphans_stay_visible_under_an_unknown_parent_and_are_counted(pipeline):
         for line in pipeline.log
     )
 
+    assert pipeline.warehouse("SELECT oddities FROM meta.run ORDER BY run_id DESC LIMIT 1") == [
+        ([["streams without a course", 1], ["lessons without a module", 1], ["lessons without a title", 1]],)
+    ]
+    # a run that changes nothing carries the last counts over instead of counting again: mark them to see it
+    with psycopg.connect(pipeline.endpoints.warehouse_dsn) as conn:
+        marked = psycopg.types.json.Jsonb([["marked oddities", 7]])
+        conn.execute("UPDATE meta.run SET oddities = %s WHERE run_id = (SELECT max(run_id) FROM meta.run)", [marked])
+    pipeline.log.clear()
+    pipeline.run()
+    assert any("oddities in the source: 7 marked oddities" in line for line in pipeline.log)
+
     pipeline.source("UPDATE stream SET course_id = 1 WHERE id = 1")  # adopted again
     pipeline.run()
+    assert pipeline.warehouse("SELECT oddities FROM meta.run ORDER BY run_id DESC LIMIT 1") == [
+        ([["lessons without a module", 1], ["lessons without a title", 1]],)
+    ]
     assert {row["h_course_title"] for row in pipeline.view("stream_id = 1")} == {"Data Science"}
     assert pipeline.view("course_id IS NULL AND lesson_id != 36") == []
     pipeline.assert_mart_matches_warehouse()
