@@ -57,9 +57,8 @@ WITH loaded AS (
     SELECT *
     FROM {{ mart_data }} FINAL
     WHERE is_deleted = 0
-      AND ((SELECT count() FROM {{ mart }}.stage_dm_scope WHERE level = 'all') > 0
-        -- each row is anchored at its deepest key: its lesson, else its module, else ...
-        OR lesson_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson')
+      -- each row is anchored at its deepest key: its lesson, else its module, else ...
+      AND (lesson_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson')
         OR (lesson_id IS NULL
             AND module_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('module', 'module_shell')))
         OR (lesson_id IS NULL AND module_id IS NULL

@@ -5,16 +5,17 @@
 -- parent is reloaded whole, and the parent only for its childless row ('course_shell',
 -- 'stream_shell', 'module_shell'), which appears or goes as its last child comes or leaves. Every
 -- mart row is anchored at its deepest key (its lesson, else its module, ...); the scope lists
--- anchors. When the mart is empty (mart_loaded_until is -infinity) the scope is 'all'.
+-- anchors. When the mart is empty (mart_never_loaded) nothing is staged: the mart reads
+-- vault.v_dm_courses_modules_lessons_streams whole.
 {% set since = mart_loaded_until %}
 TRUNCATE staging.stg_dm_scope;
 TRUNCATE staging.stg_dm_feed;
+{% if mart_never_loaded %}
+-- the mart is empty: no scope and no feed, the mart reads vault.v_dm_courses_modules_lessons_streams whole
+{% else %}
 
 INSERT INTO staging.stg_dm_scope (level, id, hk)
-SELECT 'all', 0, NULL WHERE {{ since }} = '-infinity'::timestamptz;
-
-INSERT INTO staging.stg_dm_scope (level, id, hk)
-WITH since AS (SELECT {{ since }} AS ts WHERE {{ since }} > '-infinity'::timestamptz)
+WITH since AS (SELECT {{ since }} AS ts)
 {% for entity in ['course', 'stream', 'module', 'lesson'] %}
 -- {{ entity }}s whose attributes changed, that appeared, vanished or came back
 SELECT '{{ entity }}', h.{{ entity }}_id, h.hk_{{ entity }}
@@ -64,9 +65,6 @@ ANALYZE staging.stg_dm_scope;
                          's_lesson_start_at', 's_lesson_end_at', 's_lesson_homework_url',
                          's_lesson_online_lesson_join_url', 's_lesson_online_lesson_recording_url',
                          's_lesson_deleted_at'] %}
-{% if mart_never_loaded %}
--- the mart is empty: no feed, the mart reads vault.v_dm_courses_modules_lessons_streams whole
-{% else %}
 INSERT INTO staging.stg_dm_feed ({{ upper_columns | join(', ') }}, {{ lesson_columns | join(', ') }})
 -- every lesson in scope, under its module, stream and course (NULL where it has none)
 SELECT u.{{ upper_columns | join(', u.') }},
