@@ -43,24 +43,23 @@ class ChdbProcess:
         """kind 'rows': the result rows; kind 'written': the number of rows written."""
         with self.lock:
             if not self.opened:
-                status, value = self._receive()
-                if status == "error":
-                    raise RuntimeError(value)
+                self._reply()
                 self.opened = True
             try:
                 self.pipe.send((kind, query))
             except OSError:  # a broken pipe: the worker is gone
                 self._stopped()
-            status, value = self._receive()
+            return self._reply()
+
+    def _reply(self):
+        """The worker's next answer; its error, raised."""
+        try:
+            status, value = self.pipe.recv()
+        except (EOFError, OSError):
+            self._stopped()
         if status == "error":
             raise RuntimeError(value)
         return value
-
-    def _receive(self):
-        try:
-            return self.pipe.recv()
-        except (EOFError, OSError):
-            self._stopped()
 
     def _stopped(self):
         try:
