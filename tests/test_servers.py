@@ -236,6 +236,7 @@ def test_least_privilege_runner_and_analyst_roles(tcp_pg_server, pg_server, chdb
             "ALTER TABLE vault.h_course ADD COLUMN sneaky integer",
             "CREATE TABLE vault.sneaky (id integer)",
             "DROP TABLE vault.s_lesson",
+            "TRUNCATE vault.s_lesson",
             "ALTER SERVER source_db OPTIONS (SET dbname 'elsewhere')",
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

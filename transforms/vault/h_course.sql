@@ -1,4 +1,6 @@
 -- h_course: one row per course id ever seen, as a course or as a stream's course.
+{% from 'macros.sql' import fresh_when_empty %}
+{{ fresh_when_empty(['vault.h_course']) }}
 INSERT INTO vault.h_course (hk_course, course_id, load_ts, record_source)
 SELECT DISTINCT ON (seen.hk_course) seen.hk_course, seen.course_id, {{ load_ts }}, seen.record_source
 FROM (

@@ -1,4 +1,6 @@
 -- h_lesson: one row per stream_module_lesson id ever seen.
+{% from 'macros.sql' import fresh_when_empty %}
+{{ fresh_when_empty(['vault.h_lesson']) }}
 INSERT INTO vault.h_lesson (hk_lesson, lesson_id, load_ts, record_source)
 SELECT stg.hk_lesson, stg.lesson_id, {{ load_ts }}, 'source.stream_module_lesson'
 FROM {{ ref('stg_lesson') }} AS stg

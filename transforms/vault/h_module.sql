@@ -1,4 +1,6 @@
 -- h_module: one row per stream_module id ever seen, as a module or as a lesson's module.
+{% from 'macros.sql' import fresh_when_empty %}
+{{ fresh_when_empty(['vault.h_module']) }}
 INSERT INTO vault.h_module (hk_module, module_id, load_ts, record_source)
 SELECT DISTINCT ON (seen.hk_module) seen.hk_module, seen.module_id, {{ load_ts }}, seen.record_source
 FROM (

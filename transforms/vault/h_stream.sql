@@ -1,4 +1,6 @@
 -- h_stream: one row per stream id ever seen, as a stream or as a module's stream.
+{% from 'macros.sql' import fresh_when_empty %}
+{{ fresh_when_empty(['vault.h_stream']) }}
 INSERT INTO vault.h_stream (hk_stream, stream_id, load_ts, record_source)
 SELECT DISTINCT ON (seen.hk_stream) seen.hk_stream, seen.stream_id, {{ load_ts }}, seen.record_source
 FROM (

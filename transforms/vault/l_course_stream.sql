@@ -1,5 +1,6 @@
 -- l_course_stream: every course-stream relationship ever seen in the source, once.
-{% from 'macros.sql' import hash_key %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
+{{ fresh_when_empty(['vault.l_course_stream']) }}
 INSERT INTO vault.l_course_stream (hk_course_stream, hk_course, hk_stream, load_ts, record_source)
 SELECT seen.hk_course_stream, seen.hk_course, seen.hk_stream, {{ load_ts }}, 'source.stream'
 FROM (

@@ -1,5 +1,6 @@
 -- l_module_lesson: every module-lesson relationship ever seen in the source, once.
-{% from 'macros.sql' import hash_key %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
+{{ fresh_when_empty(['vault.l_module_lesson']) }}
 INSERT INTO vault.l_module_lesson (hk_module_lesson, hk_module, hk_lesson, load_ts, record_source)
 SELECT seen.hk_module_lesson, seen.hk_module, seen.hk_lesson, {{ load_ts }}, 'source.stream_module_lesson'
 FROM (

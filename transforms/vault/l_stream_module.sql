@@ -1,5 +1,6 @@
 -- l_stream_module: every stream-module relationship ever seen in the source, once.
-{% from 'macros.sql' import hash_key %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
+{{ fresh_when_empty(['vault.l_stream_module']) }}
 INSERT INTO vault.l_stream_module (hk_stream_module, hk_stream, hk_module, load_ts, record_source)
 SELECT seen.hk_stream_module, seen.hk_stream, seen.hk_module, {{ load_ts }}, 'source.stream_module'
 FROM (

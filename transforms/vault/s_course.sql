@@ -5,6 +5,8 @@
     it without moving the current state runs first. -#}
 {{ after('h_course') }}
 {% set attributes = ['title', 'icon_url', 'is_auto_course_enroll', 'is_demo_enroll', 'created_at', 'updated_at', 'deleted_at'] %}
+{% from 'macros.sql' import fresh_when_empty %}
+{{ fresh_when_empty(['vault.s_course', 'vault.cur_course']) }}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_course, stg.course_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}

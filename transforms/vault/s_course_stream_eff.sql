@@ -4,7 +4,8 @@
 {#- The delta in staging stays until this run has moved the current state; every step that reads
     it without moving the current state runs first. -#}
 {{ after('h_course', 'h_stream') }}
-{% from 'macros.sql' import hash_key %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
+{{ fresh_when_empty(['vault.s_course_stream_eff', 'vault.cur_course_stream']) }}
 WITH changes AS (
     -- streams whose course is new or different: that relationship becomes current
     SELECT l.hk_course_stream, stg.hk_course, stg.hk_stream, stg.course_id, stg.stream_id, false AS is_deleted

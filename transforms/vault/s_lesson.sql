@@ -5,6 +5,8 @@
     it without moving the current state runs first. -#}
 {{ after('h_lesson', 'h_module', 'l_module_lesson') }}
 {% set attributes = ['title', 'description', 'teacher_id', 'start_at', 'end_at', 'homework_url', 'online_lesson_join_url', 'online_lesson_recording_url', 'deleted_at'] %}
+{% from 'macros.sql' import fresh_when_empty %}
+{{ fresh_when_empty(['vault.s_lesson', 'vault.cur_lesson']) }}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_lesson, stg.lesson_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}

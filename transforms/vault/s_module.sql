@@ -5,6 +5,8 @@
     it without moving the current state runs first. -#}
 {{ after('h_module', 'h_stream', 'l_stream_module') }}
 {% set attributes = ['title', 'order_in_stream', 'created_at', 'updated_at', 'deleted_at'] %}
+{% from 'macros.sql' import fresh_when_empty %}
+{{ fresh_when_empty(['vault.s_module', 'vault.cur_module']) }}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_module, stg.module_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}

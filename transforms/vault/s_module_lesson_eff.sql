@@ -4,7 +4,8 @@
 {#- The delta in staging stays until this run has moved the current state; every step that reads
     it without moving the current state runs first. -#}
 {{ after('h_module', 'h_lesson') }}
-{% from 'macros.sql' import hash_key %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
+{{ fresh_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
 WITH changes AS (
     -- lessons whose module is new or different: that relationship becomes current
     SELECT l.hk_module_lesson, stg.hk_module, stg.hk_lesson, stg.module_id, stg.lesson_id, false AS is_deleted

@@ -5,6 +5,8 @@
     it without moving the current state runs first. -#}
 {{ after('h_stream', 'h_course', 'l_course_stream') }}
 {% set attributes = ['name', 'is_open', 'homework_deadline_days', 'start_at', 'end_at', 'created_at', 'updated_at', 'deleted_at'] %}
+{% from 'macros.sql' import fresh_when_empty %}
+{{ fresh_when_empty(['vault.s_stream', 'vault.cur_stream']) }}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_stream, stg.stream_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}

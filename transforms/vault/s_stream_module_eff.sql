@@ -4,7 +4,8 @@
 {#- The delta in staging stays until this run has moved the current state; every step that reads
     it without moving the current state runs first. -#}
 {{ after('h_stream', 'h_module') }}
-{% from 'macros.sql' import hash_key %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
+{{ fresh_when_empty(['vault.s_stream_module_eff', 'vault.cur_stream_module']) }}
 WITH changes AS (
     -- modules whose stream is new or different: that relationship becomes current
     SELECT l.hk_stream_module, stg.hk_stream, stg.hk_module, stg.stream_id, stg.module_id, false AS is_deleted
