@@ -2,16 +2,15 @@
 -- moved to another course, lost its course, or vanished). vault.cur_course_stream, each stream's current course,
 -- follows in the same statement.
 {#- The delta in staging stays until this run has moved the current state; every step that reads
-    it without moving the current state runs first. -#}
-{{ after('h_course', 'h_stream') }}
-{% from 'macros.sql' import hash_key, fresh_when_empty %}
+    it without moving the current state runs first, and l_course_stream holds every link it names. -#}
+{{ after('h_course', 'h_stream', 'l_course_stream') }}
+{% from 'macros.sql' import fresh_when_empty %}
 {{ fresh_when_empty(['vault.s_course_stream_eff', 'vault.cur_course_stream']) }}
 WITH changes AS (
     -- streams whose course is new or different: that relationship becomes current
-    SELECT l.hk_course_stream, stg.hk_course, stg.hk_stream, stg.course_id, stg.stream_id, false AS is_deleted
+    SELECT stg.hk_course_stream, stg.hk_course, stg.hk_stream, stg.course_id, stg.stream_id, false AS is_deleted
     FROM {{ ref('stg_stream') }} AS stg
     LEFT JOIN vault.cur_course_stream AS cur USING (hk_stream)
-    JOIN {{ ref('l_course_stream') }} AS l ON l.hk_course_stream = {{ hash_key(['stg.course_id', 'stg.stream_id']) }}
     WHERE stg.hk_course IS NOT NULL
       AND (cur.hk_stream IS NULL OR cur.hk_course <> stg.hk_course)
     UNION ALL

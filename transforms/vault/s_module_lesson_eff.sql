@@ -2,16 +2,15 @@
 -- moved to another module, lost its module, or vanished). vault.cur_module_lesson, each lesson's current module,
 -- follows in the same statement.
 {#- The delta in staging stays until this run has moved the current state; every step that reads
-    it without moving the current state runs first. -#}
-{{ after('h_module', 'h_lesson') }}
-{% from 'macros.sql' import hash_key, fresh_when_empty %}
+    it without moving the current state runs first, and l_module_lesson holds every link it names. -#}
+{{ after('h_module', 'h_lesson', 'l_module_lesson') }}
+{% from 'macros.sql' import fresh_when_empty %}
 {{ fresh_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
 WITH changes AS (
     -- lessons whose module is new or different: that relationship becomes current
-    SELECT l.hk_module_lesson, stg.hk_module, stg.hk_lesson, stg.module_id, stg.lesson_id, false AS is_deleted
+    SELECT stg.hk_module_lesson, stg.hk_module, stg.hk_lesson, stg.module_id, stg.lesson_id, false AS is_deleted
     FROM {{ ref('stg_lesson') }} AS stg
     LEFT JOIN vault.cur_module_lesson AS cur USING (hk_lesson)
-    JOIN {{ ref('l_module_lesson') }} AS l ON l.hk_module_lesson = {{ hash_key(['stg.module_id', 'stg.lesson_id']) }}
     WHERE stg.hk_module IS NOT NULL
       AND (cur.hk_lesson IS NULL OR cur.hk_module <> stg.hk_module)
     UNION ALL

@@ -2,16 +2,15 @@
 -- moved to another stream, lost its stream, or vanished). vault.cur_stream_module, each module's current stream,
 -- follows in the same statement.
 {#- The delta in staging stays until this run has moved the current state; every step that reads
-    it without moving the current state runs first. -#}
-{{ after('h_stream', 'h_module') }}
-{% from 'macros.sql' import hash_key, fresh_when_empty %}
+    it without moving the current state runs first, and l_stream_module holds every link it names. -#}
+{{ after('h_stream', 'h_module', 'l_stream_module') }}
+{% from 'macros.sql' import fresh_when_empty %}
 {{ fresh_when_empty(['vault.s_stream_module_eff', 'vault.cur_stream_module']) }}
 WITH changes AS (
     -- modules whose stream is new or different: that relationship becomes current
-    SELECT l.hk_stream_module, stg.hk_stream, stg.hk_module, stg.stream_id, stg.module_id, false AS is_deleted
+    SELECT stg.hk_stream_module, stg.hk_stream, stg.hk_module, stg.stream_id, stg.module_id, false AS is_deleted
     FROM {{ ref('stg_module') }} AS stg
     LEFT JOIN vault.cur_stream_module AS cur USING (hk_module)
-    JOIN {{ ref('l_stream_module') }} AS l ON l.hk_stream_module = {{ hash_key(['stg.stream_id', 'stg.module_id']) }}
     WHERE stg.hk_stream IS NOT NULL
       AND (cur.hk_module IS NULL OR cur.hk_stream <> stg.hk_stream)
     UNION ALL
