@@ -1,9 +1,10 @@
 """SIGKILL inside a step: the next run ends in exactly the state an uninterrupted run gives.
 
 The test holds a lock on the table a step writes, so the runner is inside that step when it is
-killed. (A kill inside the ClickHouse step cannot be timed this way; a mart that fell behind the
-warehouse is tested in test_servers.py.)"""
+killed. Inside the ClickHouse step, ClickHouse's own read of the warehouse is held the same way,
+with a lock queued behind the step that writes what it reads."""
 
+import threading
 import time
 
 import psutil
@@ -62,6 +63,53 @@ CHANGES = [
 )
 def test_sigkill_inside_a_step_then_the_next_run_converges(pg_server, chdb_path, tmp_path, step, blocked_table):
     name = step.split(".")[-1][:20]
+    reference = changed_reference(pg_server, chdb_path, name)
+    env = crashing_env(pg_server, tmp_path, name)
+
+    with psycopg.connect(env["WAREHOUSE_DSN"]) as blocker:
+        blocker.execute(f"LOCK TABLE {blocked_table} IN ACCESS EXCLUSIVE MODE")
+        runner = Process("once", "--no-check", env=env)
+        try:
+            wait_until_running(env["WAREHOUSE_DSN"], step)
+            chdb_worker = kill_runner(runner)
+        finally:
+            runner.kill()
+        blocker.rollback()  # releases the lock
+    assert_next_run_converges(env, reference, chdb_worker)
+
+
+def test_sigkill_inside_the_clickhouse_step_then_the_next_run_converges(pg_server, chdb_path, tmp_path):
+    """ClickHouse's read of staging.stg_dm_scope is held: the test queues an exclusive lock on that
+    table behind the warehouse step that writes it, so the lock is taken the moment that step
+    commits, before the mart step starts and asks for the table."""
+    reference = changed_reference(pg_server, chdb_path, "mart")
+    env = crashing_env(pg_server, tmp_path, "mart")
+    mart_step = "mart.dm_courses_modules_lessons_streams_data"
+
+    with psycopg.connect(env["WAREHOUSE_DSN"]) as holder, psycopg.connect(env["WAREHOUSE_DSN"]) as queued:
+        holder.execute("LOCK TABLE staging.stg_dm_scope IN ACCESS EXCLUSIVE MODE")
+        runner = Process("once", "--no-check", env=env)
+        locking = threading.Thread(
+            target=queued.execute, args=["LOCK TABLE staging.stg_dm_scope IN ACCESS EXCLUSIVE MODE"]
+        )
+        try:
+            wait_until_running(env["WAREHOUSE_DSN"], "staging.stg_dm_feed")
+            wait_for_lock_waiters(env["WAREHOUSE_DSN"], "staging.stg_dm_scope", 1)  # the step waits for the holder
+            locking.start()
+            wait_for_lock_waiters(env["WAREHOUSE_DSN"], "staging.stg_dm_scope", 2)  # and the test's lock behind it
+            holder.rollback()  # the step goes on, commits, and hands the table to the queued lock
+            locking.join(timeout=60)
+            wait_until_running(env["WAREHOUSE_DSN"], mart_step)
+            wait_for_lock_waiters(env["WAREHOUSE_DSN"], "staging.stg_dm_scope", 1)  # ClickHouse waits to read
+            chdb_worker = kill_runner(runner)
+        finally:
+            runner.kill()
+        queued.rollback()  # ClickHouse's orphaned read gets the table, finds its client gone, and ends
+    assert_next_run_converges(env, reference, chdb_worker)
+
+
+def changed_reference(pg_server: str, chdb_path, name: str) -> Pipeline:
+    """A pipeline that ran, saw CHANGES, and ran again without interruption."""
     reference = Pipeline(
         Endpoints(
             demo_source(pg_server, f"src_ref_{name}"),
@@ -73,8 +121,12 @@ def test_sigkill_inside_a_step_then_the_next_run_converges(pg_server, chdb_path,
     for change in CHANGES:
         reference.source(change)
     reference.run()
+    return reference
 
-    # the crashed pipeline runs in subprocesses, as in production, with a chDB of its own
+
+def crashing_env(pg_server: str, tmp_path, name: str) -> dict:
+    """The environment of a pipeline that has run once and whose source then saw CHANGES. It runs in
+    subprocesses, as in production, with a chDB of its own."""
     env = {
         "SOURCE_DSN": demo_source(pg_server, f"src_crash_{name}"),
         "WAREHOUSE_DSN": embedded.ensure_warehouse(pg_server, f"wh_crash_{name}"),
@@ -84,18 +136,18 @@ def test_sigkill_inside_a_step_then_the_next_run_converges(pg_server, chdb_path,
     with psycopg.connect(env["SOURCE_DSN"], autocommit=True) as source:
         for change in CHANGES:
             source.execute(change)
+    return env
 
-    with psycopg.connect(env["WAREHOUSE_DSN"]) as blocker:
-        blocker.execute(f"LOCK TABLE {blocked_table} IN ACCESS EXCLUSIVE MODE")
-        runner = Process("once", "--no-check", env=env)
-        try:
-            wait_until_running(env["WAREHOUSE_DSN"], step)
-            chdb_worker = psutil.Process(runner.proc.pid).children()
-            runner.proc.kill()  # SIGKILL: no handler, no cleanup
-            runner.proc.wait(timeout=10)
-        finally:
-            runner.kill()
-        blocker.rollback()  # releases the lock
+
+def kill_runner(runner: Process) -> list[psutil.Process]:
+    """SIGKILL the runner: no handler, no cleanup. Returns its chDB worker, as it was."""
+    chdb_worker = psutil.Process(runner.proc.pid).children()
+    runner.proc.kill()
+    runner.proc.wait(timeout=10)
+    return chdb_worker
+
+
+def assert_next_run_converges(env: dict, reference: Pipeline, chdb_worker: list[psutil.Process]) -> None:
     assert len(chdb_worker) == 1
     _, still_running = psutil.wait_procs(chdb_worker, timeout=5)
     assert still_running == []  # the kernel killed the chDB worker with its runner: the mart's directory is free
@@ -108,6 +160,20 @@ def test_sigkill_inside_a_step_then_the_next_run_converges(pg_server, chdb_path,
     with psycopg.connect(env["WAREHOUSE_DSN"]) as conn:
         statuses = conn.execute("SELECT status FROM meta.run ORDER BY run_id").fetchall()
     assert statuses == [("success",), ("failed",), ("success",)]
+
+
+def wait_for_lock_waiters(warehouse_dsn: str, table: str, count: int, timeout: float = 60) -> None:
+    """Until `count` sessions wait for a lock on `table`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(warehouse_dsn, autocommit=True) as conn:
+            waiting = conn.execute(
+                "SELECT count(*) FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table]
+            ).fetchone()[0]
+        if waiting == count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{count} sessions never waited for {table}")
 
 
 def wait_until_running(warehouse_dsn: str, step: str, timeout: float = 60) -> None:
