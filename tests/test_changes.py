@@ -1,6 +1,8 @@
 """The source changes under the pipeline: edits, moves, deletes, odd values. History stays, the mart
 shows exactly the current state."""
 
+from datetime import datetime
+
 import psycopg
 import psycopg.types.json
 import pytest
@@ -219,6 +221,21 @@ def test_messy_values_load_unchanged(pipeline):
     assert str(first["s_lesson_end_at"]) == "2299-12-31 23:59:59.999999"
     [second] = pipeline.view("lesson_id = 2")
     assert second["h_lesson_title"] == "tab\there\nnewline\r\x01\x7f"
+    pipeline.assert_mart_matches_warehouse()
+
+
+def test_timestamps_far_in_the_past_or_future_reach_the_mart_unchanged(pipeline):
+    pipeline.source(
+        "UPDATE stream_module_lesson SET start_at = '0044-03-15 12:30:00.5', end_at = '3000-06-01 00:00:00'"
+        " WHERE id = 1"
+    )
+    pipeline.source("UPDATE stream_module_lesson SET start_at = '1800-01-01 00:00:00' WHERE id = 2")
+    pipeline.run()
+    [first] = pipeline.view("lesson_id = 1")
+    assert first["s_lesson_start_at"] == datetime(44, 3, 15, 12, 30, 0, 500000)
+    assert first["s_lesson_end_at"] == datetime(3000, 6, 1)
+    [second] = pipeline.view("lesson_id = 2")
+    assert second["s_lesson_start_at"] == datetime(1800, 1, 1)
     pipeline.assert_mart_matches_warehouse()
 
 
