@@ -248,3 +248,37 @@ def test_least_privilege_runner_and_analyst_roles(tcp_pg_server, pg_server, chdb
             analyst.execute("DELETE FROM vault.h_course")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             analyst.execute("SELECT * FROM source.course")
+
+
+def test_migrations_run_as_a_dedicated_login_that_is_no_superuser(tcp_pg_server, pg_server, chdb_path):
+    """The three roles of the README: a migration login that owns the warehouse database and is no
+    superuser (a superuser only installs postgres_fdw for it, once), the runner in pipeline_runner,
+    and nothing else."""
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        for role, options in (("migrator_login", "LOGIN CREATEROLE"), ("runner_login2", "LOGIN")):
+            conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN"
+                         f" CREATE ROLE {role} {options}; END IF; END $$")  # fmt: skip
+        conn.execute("CREATE DATABASE wh_migrator OWNER migrator_login")
+    admin = embedded.database_dsn(pg_server, "wh_migrator")
+    with psycopg.connect(admin, autocommit=True) as conn:  # as the server's superuser, once
+        conn.execute("CREATE EXTENSION postgres_fdw")
+        conn.execute("GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO migrator_login")
+    as_migrator = psycopg.conninfo.make_conninfo(admin, user="migrator_login")
+    as_runner = psycopg.conninfo.make_conninfo(admin, user="runner_login2")
+    source = tcp_demo_source(tcp_pg_server, "school_migrator")
+    endpoints = Endpoints(
+        source, as_runner, f"chdb://{chdb_path}?database=mart_migrator", warehouse_admin_dsn=as_migrator
+    )
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pipeline_runner') THEN"
+                     " CREATE ROLE pipeline_runner NOLOGIN; END IF; END $$")  # fmt: skip
+        conn.execute("GRANT pipeline_runner TO runner_login2")
+    pipeline = Pipeline(endpoints)
+    pipeline.run()
+    assert report(pipeline.mart) == [("Data Analysis", 6, 18), ("Data Engineering", 6, 12), ("Data Science", 6, 6)]
+    with psycopg.connect(as_migrator) as conn:
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (False,)
+        owners = conn.execute(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('staging', 'vault', 'meta')"
+        ).fetchall()
+    assert owners == [("migrator_login",)]
