@@ -47,9 +47,22 @@ def test_a_hub_row_lost_fails_rows_point_at_parents_with_its_keys(pipeline):
     assert {example.split()[-1] for example in failed["rows_point_at_parents"]} == {hk}
 
 
-def test_current_state_out_of_step_with_history_fails(pipeline):
+@pytest.mark.parametrize(
+    "corruption",
+    [
+        "UPDATE vault.cur_lesson SET hashdiff = 0 WHERE lesson_id = 3",  # not the latest attributes
+        "DELETE FROM vault.cur_lesson WHERE lesson_id = 3",  # a current lesson missing
+        "INSERT INTO vault.cur_lesson (hk_lesson, lesson_id, load_ts, hashdiff)"
+        " VALUES (md5('999')::uuid, 999, now(), 0)",  # a lesson the history never saw
+        "UPDATE vault.s_lesson SET is_deleted = true WHERE hk_lesson = md5('3')::uuid",  # history says deleted
+        "DELETE FROM vault.cur_module_lesson WHERE lesson_id = 3",  # a current placement missing
+        "UPDATE vault.s_module_lesson_eff SET is_deleted = true"
+        " WHERE hk_module_lesson = (SELECT hk_module_lesson FROM vault.cur_module_lesson WHERE lesson_id = 3)",
+    ],
+)
+def test_current_state_out_of_step_with_history_fails(pipeline, corruption):
     pipeline.run()
-    pipeline.warehouse("UPDATE vault.cur_lesson SET hashdiff = 0 WHERE lesson_id = 3 RETURNING 1")
+    pipeline.warehouse(f"{corruption} RETURNING 1")
     assert "current_state_matches_history" in check_failures(pipeline)
 
 
