@@ -79,8 +79,14 @@ def test_a_mart_row_missing_fails_mart_matches_warehouse(pipeline):
 
 def test_a_source_change_not_loaded_yet_shows_in_source_matches_vault(pipeline):
     pipeline.run()
-    pipeline.source("DELETE FROM stream_module_lesson WHERE id = 9")
-    assert check_failures(pipeline) == {"source_matches_vault": ["source.stream_module_lesson vs vault.cur_lesson 9"]}
+    pipeline.source("DELETE FROM stream_module_lesson WHERE id = 9")  # still current in the vault
+    pipeline.source("INSERT INTO course (id, title) VALUES (99, 'Not loaded yet')")  # not in the vault yet
+    failed = check_failures(pipeline)
+    assert list(failed) == ["source_matches_vault"]
+    assert sorted(failed["source_matches_vault"]) == [
+        "source.course vs vault.cur_course 99",
+        "source.stream_module_lesson vs vault.cur_lesson 9",
+    ]
 
 
 def test_cli_check_exits_non_zero_naming_the_failed_check(tmp_path):
