@@ -19,6 +19,9 @@ WITH changes AS (
     FROM vault.cur_course_stream AS cur
     JOIN {{ ref('stg_stream') }} AS stg USING (hk_stream)
     WHERE stg.hk_course IS DISTINCT FROM cur.hk_course
+    -- sorted once, in the effectivity satellite's index order: PostgreSQL 17+ writes it below
+    -- without sorting again
+    ORDER BY hk_course_stream
 ),
 gone AS (
     -- streams left without a current course (one that moved is updated below instead)

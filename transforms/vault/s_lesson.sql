@@ -19,6 +19,9 @@ WITH changes AS (
     FROM vault.cur_lesson AS cur
     JOIN {{ ref('stg_lesson') }} AS stg USING (hk_lesson)
     WHERE stg.vanished
+    -- sorted once, in the satellite's index order: PostgreSQL 17+ writes it and the current
+    -- state below without sorting again
+    ORDER BY hk_lesson
 ),
 gone AS (
     DELETE FROM vault.cur_lesson AS cur

@@ -19,6 +19,9 @@ WITH changes AS (
     FROM vault.cur_module AS cur
     JOIN {{ ref('stg_module') }} AS stg USING (hk_module)
     WHERE stg.vanished
+    -- sorted once, in the satellite's index order: PostgreSQL 17+ writes it and the current
+    -- state below without sorting again
+    ORDER BY hk_module
 ),
 gone AS (
     DELETE FROM vault.cur_module AS cur

@@ -19,6 +19,9 @@ WITH changes AS (
     FROM vault.cur_module_lesson AS cur
     JOIN {{ ref('stg_lesson') }} AS stg USING (hk_lesson)
     WHERE stg.hk_module IS DISTINCT FROM cur.hk_module
+    -- sorted once, in the effectivity satellite's index order: PostgreSQL 17+ writes it below
+    -- without sorting again
+    ORDER BY hk_module_lesson
 ),
 gone AS (
     -- lessons left without a current module (one that moved is updated below instead)

@@ -19,6 +19,9 @@ WITH changes AS (
     FROM vault.cur_stream AS cur
     JOIN {{ ref('stg_stream') }} AS stg USING (hk_stream)
     WHERE stg.vanished
+    -- sorted once, in the satellite's index order: PostgreSQL 17+ writes it and the current
+    -- state below without sorting again
+    ORDER BY hk_stream
 ),
 gone AS (
     DELETE FROM vault.cur_stream AS cur

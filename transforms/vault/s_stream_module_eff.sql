@@ -19,6 +19,9 @@ WITH changes AS (
     FROM vault.cur_stream_module AS cur
     JOIN {{ ref('stg_module') }} AS stg USING (hk_module)
     WHERE stg.hk_stream IS DISTINCT FROM cur.hk_stream
+    -- sorted once, in the effectivity satellite's index order: PostgreSQL 17+ writes it below
+    -- without sorting again
+    ORDER BY hk_stream_module
 ),
 gone AS (
     -- modules left without a current stream (one that moved is updated below instead)
