@@ -6,7 +6,7 @@
 -- columns, so it hashed the million placements to probe them with ten thousand modules, and then
 -- hashed the million wide lessons; now it hashes the narrow placements and the modules. At 1M
 -- lessons a first load's mart step reads the view in about 2.3 s instead of 3.8 s.
--- depends: 0015_staged_link_keys
+-- depends: 0014_faster_oddities
 
 CREATE OR REPLACE VIEW vault.v_dm_courses_modules_lessons_streams AS
 SELECT

@@ -13,14 +13,13 @@ SELECT * FROM {{ source('stream_module_lesson') }} LIMIT 1;
 
 -- a first load (the vault holds no current lesson): every source lesson is new, read whole in one pass
 INSERT INTO staging.stg_lesson (
-    lesson_id, hk_lesson, module_id, hk_module, hk_module_lesson, hashdiff, vanished, {{ attributes | join(', ') }}
+    lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 SELECT
     id,
     {{ hash_key(['id']) }},
     stream_module_id,
     {{ hash_key(['stream_module_id']) }},
-    {{ hash_key(['stream_module_id', 'id']) }},
     {{ hashdiff(attributes) | indent(4) }},
     false,
     {{ attributes | join(', ') }}
@@ -29,7 +28,7 @@ WHERE NOT EXISTS (SELECT FROM vault.cur_lesson) AND NOT EXISTS (SELECT FROM vaul
 
 -- otherwise, only the delta against the current state:
 INSERT INTO staging.stg_lesson (
-    lesson_id, hk_lesson, module_id, hk_module, hk_module_lesson, hashdiff, vanished, {{ attributes | join(', ') }}
+    lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
     -- every source lesson's module and hashdiff, computed by the source: grouped by the primary key,
@@ -65,7 +64,6 @@ SELECT
     {{ hash_key(['lesson_id']) }},
     delta.module_id,
     {{ hash_key(['delta.module_id']) }},
-    {{ hash_key(['delta.module_id', 'lesson_id']) }},
     delta.hashdiff,
     delta.vanished,
     fetched.{{ attributes | join(', fetched.') }}

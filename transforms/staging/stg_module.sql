@@ -12,14 +12,13 @@ SELECT * FROM {{ source('stream_module') }} LIMIT 1;
 
 -- a first load (the vault holds no current module): every source module is new, read whole in one pass
 INSERT INTO staging.stg_module (
-    module_id, hk_module, stream_id, hk_stream, hk_stream_module, hashdiff, vanished, {{ attributes | join(', ') }}
+    module_id, hk_module, stream_id, hk_stream, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 SELECT
     id,
     {{ hash_key(['id']) }},
     stream_id,
     {{ hash_key(['stream_id']) }},
-    {{ hash_key(['stream_id', 'id']) }},
     {{ hashdiff(attributes) | indent(4) }},
     false,
     {{ attributes | join(', ') }}
@@ -28,7 +27,7 @@ WHERE NOT EXISTS (SELECT FROM vault.cur_module) AND NOT EXISTS (SELECT FROM vaul
 
 -- otherwise, only the delta against the current state:
 INSERT INTO staging.stg_module (
-    module_id, hk_module, stream_id, hk_stream, hk_stream_module, hashdiff, vanished, {{ attributes | join(', ') }}
+    module_id, hk_module, stream_id, hk_stream, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
     -- every source module's stream and hashdiff, computed by the source: grouped by the primary key,
@@ -64,7 +63,6 @@ SELECT
     {{ hash_key(['module_id']) }},
     delta.stream_id,
     {{ hash_key(['delta.stream_id']) }},
-    {{ hash_key(['delta.stream_id', 'module_id']) }},
     delta.hashdiff,
     delta.vanished,
     fetched.{{ attributes | join(', fetched.') }}

@@ -13,14 +13,13 @@ SELECT * FROM {{ source('stream') }} LIMIT 1;
 
 -- a first load (the vault holds no current stream): every source stream is new, read whole in one pass
 INSERT INTO staging.stg_stream (
-    stream_id, hk_stream, course_id, hk_course, hk_course_stream, hashdiff, vanished, {{ attributes | join(', ') }}
+    stream_id, hk_stream, course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 SELECT
     id,
     {{ hash_key(['id']) }},
     course_id,
     {{ hash_key(['course_id']) }},
-    {{ hash_key(['course_id', 'id']) }},
     {{ hashdiff(attributes) | indent(4) }},
     false,
     {{ attributes | join(', ') }}
@@ -29,7 +28,7 @@ WHERE NOT EXISTS (SELECT FROM vault.cur_stream) AND NOT EXISTS (SELECT FROM vaul
 
 -- otherwise, only the delta against the current state:
 INSERT INTO staging.stg_stream (
-    stream_id, hk_stream, course_id, hk_course, hk_course_stream, hashdiff, vanished, {{ attributes | join(', ') }}
+    stream_id, hk_stream, course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
     -- every source stream's course and hashdiff, computed by the source: grouped by the primary key,
@@ -65,7 +64,6 @@ SELECT
     {{ hash_key(['stream_id']) }},
     delta.course_id,
     {{ hash_key(['delta.course_id']) }},
-    {{ hash_key(['delta.course_id', 'stream_id']) }},
     delta.hashdiff,
     delta.vanished,
     fetched.{{ attributes | join(', fetched.') }}

@@ -1,11 +1,11 @@
 -- l_module_lesson: every module-lesson relationship ever seen in the source, once.
-{% from 'macros.sql' import fresh_when_empty %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
 {{ fresh_when_empty(['vault.l_module_lesson']) }}
 INSERT INTO vault.l_module_lesson (hk_module_lesson, hk_module, hk_lesson, load_ts, record_source)
 SELECT seen.hk_module_lesson, seen.hk_module, seen.hk_lesson, {{ load_ts }}, 'source.stream_module_lesson'
 FROM (
     -- only a lesson whose module is not its current one can bring a relationship not seen before
-    SELECT stg.hk_module_lesson, stg.hk_module, stg.hk_lesson
+    SELECT {{ hash_key(['stg.module_id', 'stg.lesson_id']) }} AS hk_module_lesson, stg.hk_module, stg.hk_lesson
     FROM {{ ref('stg_lesson') }} AS stg
     LEFT JOIN vault.cur_module_lesson AS cur USING (hk_lesson)
     WHERE stg.hk_module IS NOT NULL

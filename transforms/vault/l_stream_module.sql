@@ -1,11 +1,11 @@
 -- l_stream_module: every stream-module relationship ever seen in the source, once.
-{% from 'macros.sql' import fresh_when_empty %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
 {{ fresh_when_empty(['vault.l_stream_module']) }}
 INSERT INTO vault.l_stream_module (hk_stream_module, hk_stream, hk_module, load_ts, record_source)
 SELECT seen.hk_stream_module, seen.hk_stream, seen.hk_module, {{ load_ts }}, 'source.stream_module'
 FROM (
     -- only a module whose stream is not its current one can bring a relationship not seen before
-    SELECT stg.hk_stream_module, stg.hk_stream, stg.hk_module
+    SELECT {{ hash_key(['stg.stream_id', 'stg.module_id']) }} AS hk_stream_module, stg.hk_stream, stg.hk_module
     FROM {{ ref('stg_module') }} AS stg
     LEFT JOIN vault.cur_stream_module AS cur USING (hk_module)
     WHERE stg.hk_stream IS NOT NULL

@@ -4,11 +4,12 @@
 {#- The delta in staging stays until this run has moved the current state; every step that reads
     it without moving the current state runs first, and l_course_stream holds every link it names. -#}
 {{ after('h_course', 'h_stream', 'l_course_stream') }}
-{% from 'macros.sql' import fresh_when_empty %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
 {{ fresh_when_empty(['vault.s_course_stream_eff', 'vault.cur_course_stream']) }}
 WITH changes AS (
     -- streams whose course is new or different: that relationship becomes current
-    SELECT stg.hk_course_stream, stg.hk_course, stg.hk_stream, stg.course_id, stg.stream_id, false AS is_deleted
+    SELECT {{ hash_key(['stg.course_id', 'stg.stream_id']) }} AS hk_course_stream,
+           stg.hk_course, stg.hk_stream, stg.course_id, stg.stream_id, false AS is_deleted
     FROM {{ ref('stg_stream') }} AS stg
     LEFT JOIN vault.cur_course_stream AS cur USING (hk_stream)
     WHERE stg.hk_course IS NOT NULL

@@ -4,11 +4,12 @@
 {#- The delta in staging stays until this run has moved the current state; every step that reads
     it without moving the current state runs first, and l_module_lesson holds every link it names. -#}
 {{ after('h_module', 'h_lesson', 'l_module_lesson') }}
-{% from 'macros.sql' import fresh_when_empty %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
 {{ fresh_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
 WITH changes AS (
     -- lessons whose module is new or different: that relationship becomes current
-    SELECT stg.hk_module_lesson, stg.hk_module, stg.hk_lesson, stg.module_id, stg.lesson_id, false AS is_deleted
+    SELECT {{ hash_key(['stg.module_id', 'stg.lesson_id']) }} AS hk_module_lesson,
+           stg.hk_module, stg.hk_lesson, stg.module_id, stg.lesson_id, false AS is_deleted
     FROM {{ ref('stg_lesson') }} AS stg
     LEFT JOIN vault.cur_module_lesson AS cur USING (hk_lesson)
     WHERE stg.hk_module IS NOT NULL

@@ -4,11 +4,12 @@
 {#- The delta in staging stays until this run has moved the current state; every step that reads
     it without moving the current state runs first, and l_stream_module holds every link it names. -#}
 {{ after('h_stream', 'h_module', 'l_stream_module') }}
-{% from 'macros.sql' import fresh_when_empty %}
+{% from 'macros.sql' import hash_key, fresh_when_empty %}
 {{ fresh_when_empty(['vault.s_stream_module_eff', 'vault.cur_stream_module']) }}
 WITH changes AS (
     -- modules whose stream is new or different: that relationship becomes current
-    SELECT stg.hk_stream_module, stg.hk_stream, stg.hk_module, stg.stream_id, stg.module_id, false AS is_deleted
+    SELECT {{ hash_key(['stg.stream_id', 'stg.module_id']) }} AS hk_stream_module,
+           stg.hk_stream, stg.hk_module, stg.stream_id, stg.module_id, false AS is_deleted
     FROM {{ ref('stg_module') }} AS stg
     LEFT JOIN vault.cur_stream_module AS cur USING (hk_module)
     WHERE stg.hk_stream IS NOT NULL
