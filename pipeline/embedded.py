@@ -20,16 +20,15 @@ DEMO_CATALOG = Path(__file__).resolve().parent.parent / "demo" / "source_catalog
 # cannot hold the current state of 1M lessons that every run joins with (an unchanged run takes
 # 6 s instead of 4.8 s); a larger WAL allowance spares a first load some checkpoints; and on a local
 # disk with the data cached, index lookups are cheap, so a small delta is matched key by key instead
-# of by scanning a whole hub. A first load sorts and hashes a million wide rows per step: with the
-# 4 MB default those spill to disk (s_lesson took 8.3 s instead of 6.6 s). Nothing replicates from
-# this server, so WAL is kept minimal: a table truncated in the step that fills it is then written
-# without WAL and synced at commit (see fresh_when_empty in transforms/macros.sql).
+# of by scanning a whole hub. Nothing replicates from this server, so WAL is kept minimal: a table
+# truncated in the step that fills it is then written without WAL and synced at commit (see
+# fresh_when_empty in transforms/macros.sql). The runner's sessions set their own work_mem
+# (SESSION_OPTIONS in pipeline/warehouse.py).
 SERVER_SETTINGS = {
     "shared_buffers": "1GB",
     "max_wal_size": "4GB",
     "random_page_cost": "1.1",
     "effective_cache_size": "4GB",
-    "work_mem": "512MB",
     "wal_level": "minimal",
     "max_wal_senders": "0",
 }
