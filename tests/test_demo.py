@@ -1,5 +1,7 @@
 """The demo catalog end to end: source -> vault -> mart, and what the original got wrong."""
 
+import hashlib
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -11,6 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The original README's "lessons per course" query, byte for byte.
 ORIGINAL_LESSONS_PER_COURSE = (Path(__file__).parent / "sql" / "original_lessons_per_course.sql").read_text()
+
+
+def md5_uuid(text: str) -> uuid.UUID:
+    return uuid.UUID(hashlib.md5(text.encode()).hexdigest())
 
 
 def test_original_readme_query_runs_unchanged_on_the_mart(pipeline):
@@ -41,6 +47,17 @@ def test_hubs_hold_one_row_per_source_id_not_per_title(pipeline):
     # six different lessons called "Variables", each with its own satellite row
     assert pipeline.scalar("SELECT count(*) FROM vault.cur_lesson WHERE title = 'Variables'") == 6
     assert pipeline.scalar("SELECT count(DISTINCT lesson_id) FROM vault.cur_lesson WHERE title = 'Variables'") == 6
+
+
+@pytest.mark.parametrize("hub, key", [("h_course", "course_id"), ("h_lesson", "lesson_id")])
+def test_a_hub_refuses_a_second_row_for_a_key_and_a_hash_key_not_of_its_key(pipeline, hub, key):
+    pipeline.run()
+    insert = f"INSERT INTO vault.{hub} (hk_{hub[2:]}, {key}, load_ts, record_source) VALUES (%s, %s, now(), 'test')"
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        pipeline.warehouse(insert, [md5_uuid("1"), 1])
+    with pytest.raises(psycopg.errors.CheckViolation, match=f"{hub}_hk_is_hash"):
+        pipeline.warehouse(insert, [md5_uuid("one"), 1])  # a hash of something else: a second row for id 1
+    assert pipeline.scalar(f"SELECT count(*) FROM vault.{hub} WHERE {key} = 1") == 1
 
 
 def test_first_load_fills_every_table_once(pipeline):
