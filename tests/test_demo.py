@@ -108,6 +108,17 @@ def test_a_first_load_writes_fresh_files_and_later_runs_keep_them(pipeline):
     assert pipeline.scalar("SELECT count(*) FROM vault.s_lesson") == 37
 
 
+def test_autovacuum_leaves_staging_to_the_runner(pipeline):
+    """Every run truncates staging and analyzes what it writes there; autovacuum would only compete
+    with the run's own steps (it vacuumed a 1M-row stg_lesson while the satellites loaded)."""
+    warehouse.migrate(pipeline.endpoints.warehouse_dsn)
+    tables = pipeline.warehouse(
+        "SELECT relname, coalesce('autovacuum_enabled=false' = ANY (reloptions), false) FROM pg_class"
+        " WHERE relnamespace = 'staging'::regnamespace AND relkind = 'r' ORDER BY 1"
+    )
+    assert len(tables) == 6 and all(disabled for _, disabled in tables), tables
+
+
 def test_mart_rows_carry_the_source_values(pipeline):
     pipeline.run()
     [row] = pipeline.view("lesson_id = 11")
