@@ -39,6 +39,22 @@ def test_edits_add_satellite_and_link_rows_only_and_the_mart_shows_the_new_state
     assert len(pipeline.view("module_id = 2")) == 3
 
 
+def test_a_small_delta_leaves_statistics_to_autovacuum_and_a_larger_one_is_analyzed(pipeline):
+    estimate = "SELECT reltuples::integer FROM pg_class WHERE oid = %s::regclass"
+    pipeline.run()
+    assert pipeline.scalar(estimate, ["vault.s_lesson"]) == 36  # a first load is analyzed
+
+    pipeline.source("UPDATE stream_module_lesson SET description = 'edited' WHERE id = 1")
+    pipeline.run()
+    assert pipeline.scalar("SELECT count(*) FROM vault.s_lesson") == 37
+    assert pipeline.scalar(estimate, ["vault.s_lesson"]) == 36  # one row on 36 (under 10%): not analyzed
+    assert pipeline.scalar(estimate, ["staging.stg_lesson"]) == 1  # truncated every run: always analyzed
+
+    pipeline.source("UPDATE stream_module_lesson SET description = 'edited again' WHERE id <= 4")
+    pipeline.run()
+    assert pipeline.scalar(estimate, ["vault.s_lesson"]) == 41  # four rows on 37: analyzed
+
+
 def test_history_answers_what_a_row_looked_like_before(pipeline):
     pipeline.run()
     pipeline.source("UPDATE course SET title = 'Data Analytics' WHERE id = 3")
