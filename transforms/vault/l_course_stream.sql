@@ -10,6 +10,8 @@ FROM (
     LEFT JOIN vault.cur_course_stream AS cur USING (hk_stream)
     WHERE stg.hk_course IS NOT NULL
       AND (cur.hk_stream IS NULL OR cur.hk_course <> stg.hk_course)
+    -- OFFSET 0 keeps this subquery apart, so each hash key is computed once (not again for the anti-join)
+    OFFSET 0
 ) AS seen
 WHERE NOT EXISTS (SELECT FROM vault.l_course_stream AS l WHERE l.hk_course_stream = seen.hk_course_stream)
 -- in index order, so the btree is written sequentially

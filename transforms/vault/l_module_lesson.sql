@@ -10,6 +10,9 @@ FROM (
     LEFT JOIN vault.cur_module_lesson AS cur USING (hk_lesson)
     WHERE stg.hk_module IS NOT NULL
       AND (cur.hk_lesson IS NULL OR cur.hk_module <> stg.hk_module)
+    -- OFFSET 0 keeps this subquery apart, so each hash key is computed once: merged into the outer
+    -- query, its md5 was computed again for the anti-join below (0.4 s of 2.8 s at 1M lessons)
+    OFFSET 0
 ) AS seen
 WHERE NOT EXISTS (SELECT FROM vault.l_module_lesson AS l WHERE l.hk_module_lesson = seen.hk_module_lesson)
 -- in index order, so the btree is written sequentially

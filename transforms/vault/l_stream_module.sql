@@ -10,6 +10,8 @@ FROM (
     LEFT JOIN vault.cur_stream_module AS cur USING (hk_module)
     WHERE stg.hk_stream IS NOT NULL
       AND (cur.hk_module IS NULL OR cur.hk_stream <> stg.hk_stream)
+    -- OFFSET 0 keeps this subquery apart, so each hash key is computed once (not again for the anti-join)
+    OFFSET 0
 ) AS seen
 WHERE NOT EXISTS (SELECT FROM vault.l_stream_module AS l WHERE l.hk_stream_module = seen.hk_stream_module)
 -- in index order, so the btree is written sequentially
