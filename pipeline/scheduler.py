@@ -7,8 +7,10 @@ The `schedule` library keeps the interval. A run that overruns it is not started
 in this thread one after the other, and a missed interval is not made up.
 """
 
+import os
 import re
 import signal
+import threading
 
 import schedule
 
@@ -54,14 +56,25 @@ def run_with_retries(endpoints: Endpoints, log: Log) -> str:
 
 
 def install_signal_handlers(log: Log) -> None:
-    def stop(signum, frame):
-        name = signal.Signals(signum).name
-        if not STOP.is_set():
-            log.message(f"{name} received: finishing the running steps, then stopping")
-        STOP.request(name)
+    """SIGTERM and SIGINT request a stop. A Python signal handler runs in the main thread between two
+    bytecodes, perhaps while that thread holds the log's lock or the stop event's, and taking either
+    again would hang it. So the handler only writes the signal's number to a pipe, and a thread of
+    its own reads it, says so and sets STOP."""
+    read_end, write_end = os.pipe()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    def handler(signum, frame):
+        os.write(write_end, bytes([signum]))
+
+    def announce():
+        while True:
+            name = signal.Signals(os.read(read_end, 1)[0]).name
+            if not STOP.is_set():
+                log.message(f"{name} received: finishing the running steps, then stopping")
+            STOP.request(name)
+
+    threading.Thread(target=announce, name="stop-signals", daemon=True).start()
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def serve(endpoints: Endpoints, every_s: int, log: Log) -> int:

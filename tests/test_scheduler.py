@@ -111,6 +111,39 @@ def test_scheduler_runs_at_start_and_every_interval_then_stops_cleanly(databases
     assert statuses[:2] == ["success", "success"]
 
 
+STOP_WHILE_LOGGING = """
+import json, signal
+from pipeline.log import Log
+from pipeline.run import STOP
+from pipeline.scheduler import install_signal_handlers
+
+lines = []
+
+def out(line):
+    lines.append(line)
+    if len(lines) == 1:
+        signal.raise_signal(signal.SIGINT)  # its handler runs now, while this thread holds the log's lock
+
+log = Log(out=out, interactive=False)
+install_signal_handlers(log)
+log.message("a line being written")
+print(json.dumps({"stopped": STOP.wait(10), "reason": STOP.reason, "lines": lines}))
+"""
+
+
+def test_a_stop_signal_that_arrives_while_a_line_is_being_logged_still_stops_the_scheduler():
+    """A signal handler runs in the main thread between two bytecodes, so it can interrupt that thread
+    while it holds the log's lock (CI saw this hang a scheduler after "success")."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_WHILE_LOGGING], cwd=ROOT, capture_output=True, text=True, timeout=20
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["stopped"] and result["reason"] == "SIGINT"
+    assert result["lines"][0].endswith("a line being written")
+    assert result["lines"][1].endswith("SIGINT received: finishing the running steps, then stopping")
+
+
 def test_a_second_scheduler_skips_and_a_manual_run_waits_while_a_run_holds_the_lock(databases):
     run_cli("once", env=databases)  # migrations in place
     with psycopg.connect(databases["WAREHOUSE_DSN"], autocommit=True) as holder:
