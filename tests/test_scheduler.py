@@ -3,6 +3,7 @@
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -278,18 +279,18 @@ def test_a_run_that_keeps_failing_is_recorded_and_the_scheduler_goes_on(database
     assert len(failed) >= 2 and all("staging.stg_stream" in error for _, error in failed)
 
 
-def test_long_steps_show_progress_on_a_terminal_only(capsys):
+def test_long_steps_show_progress_on_a_terminal_only(capsys, monkeypatch):
     import pipeline.log as log_module
 
-    log_module.PROGRESS_AFTER_S = 0.5
+    monkeypatch.setattr(log_module, "PROGRESS_AFTER_S", 0.5)
     for interactive in (True, False):
         log = log_module.Log(out=lambda line: None, interactive=interactive)
         log.step_started("vault.s_lesson")
         time.sleep(1.6)
         log.step_ended("vault.s_lesson")
         shown = capsys.readouterr().err
-        if interactive:
-            assert "running: vault.s_lesson 1 s" in shown
+        if interactive:  # the ticker wakes each second: "1 s", or "2 s" on a busy machine
+            assert re.search(r"running: vault\.s_lesson [12] s", shown), shown
         else:
             assert shown == ""
 
