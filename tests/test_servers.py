@@ -12,6 +12,7 @@ from conftest import (
     run_cli,
     tcp_demo_source,
 )
+from psycopg import sql
 
 from pipeline import PipelineError, embedded
 from pipeline.run import Endpoints, report
@@ -212,10 +213,8 @@ def test_least_privilege_runner_and_analyst_roles(tcp_pg_server, pg_server, chdb
     admin = embedded.ensure_warehouse(pg_server, "warehouse_roles")
     with psycopg.connect(pg_server, autocommit=True) as conn:
         for role, group in (("runner_login", "pipeline_runner"), ("analyst_login", "pipeline_analyst")):
-            conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{group}') THEN"
-                         f" CREATE ROLE {group} NOLOGIN; END IF; END $$")  # fmt: skip
-            conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN"
-                         f" CREATE ROLE {role} LOGIN IN ROLE {group}; END IF; END $$")  # fmt: skip
+            ensure_role(conn, group, "NOLOGIN")
+            ensure_role(conn, role, f"LOGIN IN ROLE {group}")
     as_runner = psycopg.conninfo.make_conninfo(admin, user="runner_login")
     as_analyst = psycopg.conninfo.make_conninfo(admin, user="analyst_login")
     source = tcp_demo_source(tcp_pg_server, "school_roles")
@@ -256,8 +255,7 @@ def test_migrations_run_as_a_dedicated_login_that_is_no_superuser(tcp_pg_server,
     and nothing else."""
     with psycopg.connect(pg_server, autocommit=True) as conn:
         for role, options in (("migrator_login", "LOGIN CREATEROLE"), ("runner_login2", "LOGIN")):
-            conn.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN"
-                         f" CREATE ROLE {role} {options}; END IF; END $$")  # fmt: skip
+            ensure_role(conn, role, options)
         conn.execute("CREATE DATABASE wh_migrator OWNER migrator_login")
     admin = embedded.database_dsn(pg_server, "wh_migrator")
     with psycopg.connect(admin, autocommit=True) as conn:  # as the server's superuser, once
@@ -270,8 +268,7 @@ def test_migrations_run_as_a_dedicated_login_that_is_no_superuser(tcp_pg_server,
         source, as_runner, f"chdb://{chdb_path}?database=mart_migrator", warehouse_admin_dsn=as_migrator
     )
     with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pipeline_runner') THEN"
-                     " CREATE ROLE pipeline_runner NOLOGIN; END IF; END $$")  # fmt: skip
+        ensure_role(conn, "pipeline_runner", "NOLOGIN")
         conn.execute("GRANT pipeline_runner TO runner_login2")
     pipeline = Pipeline(endpoints)
     pipeline.run()
@@ -282,3 +279,10 @@ def test_migrations_run_as_a_dedicated_login_that_is_no_superuser(tcp_pg_server,
             "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('staging', 'vault', 'meta')"
         ).fetchall()
     assert owners == [("migrator_login",)]
+
+
+def ensure_role(conn: psycopg.Connection, name: str, options: str) -> None:
+    """CREATE ROLE name options, unless the shared server has the role already (roles are server-wide:
+    another test, or an earlier session's migrations, may have made it)."""
+    if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone():
+        conn.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(name)))
