@@ -1,14 +1,20 @@
 """Data checks: each file under checks/<warehouse|mart>/ is a query, run inside that database, that
-returns the offending rows (table, key); no rows, the check passes. Run after every run and by
-`python runner.py check`; results go to meta.check_result."""
+returns the offending rows (table, key); no rows, the check passes. Recorded in meta.check_result.
 
+Two tiers, from the same files: after a run, each check is rendered `scoped` to the keys that run
+touched (its delta in staging, the rows it wrote, the mart rows it reloaded), so it costs what the run
+changed; on demand (`runner.py check`) and on the scheduler's cadence, whole tables (`full`)."""
+
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, StrictUndefined
 
 from pipeline import PipelineError, warehouse
 from pipeline.mart import Mart, warehouse_table
+from pipeline.transforms import sql_timestamp
 from pipeline.warehouse import first_line
 
 ROOT = Path(__file__).resolve().parent.parent / "checks"
@@ -21,6 +27,7 @@ class CheckResult:
     database: str
     failures: int
     examples: list[str]
+    ms: int = 0
 
     @property
     def passed(self) -> bool:
@@ -31,28 +38,56 @@ class CheckResult:
         return f"{self.failures} offending, e.g. {'; '.join(self.examples)}"
 
 
-def render(path: Path, the_mart: Mart) -> str:
+@dataclass(frozen=True)
+class Scope:
+    """What a check looks at: whole tables, or what one run touched (its load_ts, and whether its mart
+    step loaded an empty mart, which touches every mart row)."""
+
+    run_ts: datetime | None = None
+    whole_mart: bool = False
+
+    @property
+    def name(self) -> str:
+        return "full" if self.run_ts is None else "run"
+
+
+FULL = Scope()
+
+
+def render(path: Path, the_mart: Mart, scope: Scope = FULL) -> str:
     def warehouse(schema: str, table: str) -> str:
         return warehouse_table(the_mart.database, schema, table)
 
     env = Environment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(path.read_text()).render(mart=the_mart.database, warehouse=warehouse)
+    return env.from_string(path.read_text()).render(
+        mart=the_mart.database,
+        warehouse=warehouse,
+        scope=warehouse("staging", "stg_dm_scope"),
+        scoped=scope.run_ts is not None,
+        run_ts=sql_timestamp(scope.run_ts, "warehouse"),
+        whole_mart=scope.whole_mart,
+    )
 
 
-def run_check(path: Path, meta, the_mart: Mart) -> CheckResult:
+def run_check(path: Path, meta, the_mart: Mart, scope: Scope = FULL) -> CheckResult:
     database = path.parent.name
-    query = render(path, the_mart)
+    query = render(path, the_mart, scope)
     counted = f"SELECT count(*) OVER () AS failures, tbl, offending_key FROM ({query}) AS offending LIMIT {EXAMPLES}"
+    started = time.monotonic()
     try:
         rows = meta.execute(counted).fetchall() if database == "warehouse" else the_mart.execute(counted)
     except Exception as error:
         raise PipelineError(database, f"check {path.stem} could not run: {first_line(error)}") from None
     failures = rows[0][0] if rows else 0
-    return CheckResult(path.stem, database, failures, [f"{table} {key}" for _, table, key in rows])
+    ms = round((time.monotonic() - started) * 1000)
+    return CheckResult(path.stem, database, failures, [f"{table} {key}" for _, table, key in rows], ms)
 
 
-def run_checks(meta, the_mart: Mart, run_id: int | None = None) -> list[CheckResult]:
-    results = [run_check(path, meta, the_mart) for path in sorted(ROOT.glob("*/*.sql"))]
-    for result in results:
-        warehouse.record_check(meta, run_id, result)
+def paths() -> list[Path]:
+    return sorted(ROOT.glob("*/*.sql"))
+
+
+def run_checks(meta, the_mart: Mart, run_id: int | None = None, scope: Scope = FULL) -> list[CheckResult]:
+    results = [run_check(path, meta, the_mart, scope) for path in paths()]
+    warehouse.record_checks(meta, run_id, results, scope.name)
     return results

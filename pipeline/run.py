@@ -83,12 +83,14 @@ def run_once(
     when_busy: str = "wait",
     select: list[str] | None = None,
     check: bool = True,
+    full_check_every: int | None = None,
 ) -> list[StepResult] | None:
     """Run the whole pipeline once; raise PipelineError naming the database that failed.
 
     One run at a time per warehouse: when another run holds the lock, wait for it (when_busy="wait")
     or record a skipped run and return None (when_busy="skip"). After a complete run the data checks
-    run (check=False skips them) and are recorded with it."""
+    run on what it touched (check=False skips them) and are recorded with it; then, when the last
+    whole-table checks are older than full_check_every seconds, those too."""
     log = log or Log()
     meta = warehouse.connect(endpoints.warehouse_dsn, autocommit=True)
     try:
@@ -104,19 +106,35 @@ def run_once(
         for migration in mart.migrate(the_mart):
             log.message(f"mart migration applied: {migration}")
         mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
-        results = run_steps(meta, endpoints, the_mart, log, select)
+        loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
+        run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, loaded_until)
         if check and not select:
-            report_checks(checks.run_checks(meta, the_mart, warehouse.last_run_id(meta)), log)
+            scope = checks.Scope(run_ts=load_ts, whole_mart=loaded_until is None)
+            report_checks(checks.run_checks(meta, the_mart, run_id, scope), log, scope)
+            if full_check_every is not None and full_check_due(meta, full_check_every):
+                log.message(f"the whole-table checks are due (every {full_check_every} s)")
+                report_checks(checks.run_checks(meta, the_mart), log, checks.FULL)
         return results
     finally:
         meta.close()
 
 
-def report_checks(results: list, log: Log) -> None:
+def full_check_due(meta: psycopg.Connection, every_s: int) -> bool:
+    last = warehouse.last_full_check(meta)
+    return last is None or (datetime.now(UTC) - last[0]).total_seconds() >= every_s
+
+
+def report_checks(results: list, log: Log, scope: checks.Scope) -> None:
     """Log every check; raise if one failed, naming it and a few offending keys."""
     for result in results:
         verdict = "ok" if result.passed else f"FAILED: {result.offending}"
-        log.message(f"check {result.name} ({result.database}): {verdict}", check=result.name, passed=result.passed)
+        log.message(
+            f"check {result.name} ({result.database}, {scope.name} scope, {result.ms} ms): {verdict}",
+            check=result.name,
+            passed=result.passed,
+            scope=scope.name,
+            ms=result.ms,
+        )
     failed = [result for result in results if not result.passed]
     if failed:
         first = failed[0]
@@ -148,9 +166,10 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
 
 
 def run_steps(
-    meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log, select=None
-) -> list[StepResult]:
-    loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
+    meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log, select, loaded_until
+) -> tuple[int, datetime, list[StepResult]]:
+    """Every step of one run, recorded as run `run_id`; returns it with its load_ts and the steps' results.
+    `loaded_until` is the load_ts of the last run that reached the mart (None: the mart is empty)."""
     run_id, load_ts = warehouse.start_run(meta)
     renderer = transforms.Renderer(
         transforms.discover(), load_ts, the_mart.database, loaded_until, mart_data_table=the_mart.data_table
@@ -195,7 +214,7 @@ def run_steps(
         rows=total_rows,
         ms=elapsed_ms(started),
     )
-    return results
+    return run_id, load_ts, results
 
 
 def record_end(meta: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:
@@ -371,8 +390,13 @@ def report(the_mart: mart.Mart) -> list[tuple]:
 
 
 def check_now(endpoints: Endpoints, log: Log) -> None:
-    """The data checks on demand, recorded without a run."""
+    """The whole-table data checks on demand, recorded without a run. They take the run lock (waiting
+    for a run in progress), so a run never meets them half-way: they re-create the named collection
+    its mart step reads through, and would see a half-loaded mart."""
     with warehouse.connect(endpoints.warehouse_dsn, autocommit=True) as meta:
+        if not warehouse.try_run_lock(meta):
+            log.message("a run holds this warehouse's run lock: waiting for it to finish")
+            warehouse.wait_run_lock(meta)
         the_mart = mart.connect(endpoints.clickhouse_url)
         mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
-        report_checks(checks.run_checks(meta, the_mart), log)
+        report_checks(checks.run_checks(meta, the_mart), log, checks.FULL)

@@ -208,16 +208,40 @@ def finish_step(conn, run_id: int, step: str, status: str, rows: int | None, ms:
     )
 
 
-def record_check(conn: psycopg.Connection, run_id: int | None, result) -> None:
+def record_checks(conn: psycopg.Connection, run_id: int | None, results: list, scope: str) -> None:
+    """One row per check, all with the same checked_at: the results of one pass of the checks."""
+    checked_at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
+    for result in results:
+        record_check(conn, checked_at, run_id, result, scope)
+
+
+def record_check(conn: psycopg.Connection, checked_at, run_id: int | None, result, scope: str) -> None:
     conn.execute(
-        "INSERT INTO meta.check_result (run_id, check_name, database, passed, failures, examples)"
-        " VALUES (%s, %s, %s, %s, %s, %s)",
-        [run_id, result.name, result.database, result.passed, result.failures, "; ".join(result.examples) or None],
+        "INSERT INTO meta.check_result"
+        " (checked_at, run_id, check_name, database, passed, failures, examples, scope, duration_ms)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [
+            checked_at,
+            run_id,
+            result.name,
+            result.database,
+            result.passed,
+            result.failures,
+            "; ".join(result.examples) or None,
+            scope,
+            result.ms,
+        ],
     )
 
 
-def last_run_id(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT max(run_id) FROM meta.run").fetchone()[0]
+def last_full_check(conn: psycopg.Connection) -> tuple | None:
+    """When the whole-table checks last ran, and the names of those that failed then (None: never)."""
+    return conn.execute(
+        "SELECT checked_at, array_agg(check_name ORDER BY check_name) FILTER (WHERE NOT passed)"
+        " FROM meta.check_result WHERE scope = 'full' AND checked_at = ("
+        " SELECT max(checked_at) FROM meta.check_result WHERE scope = 'full')"
+        " GROUP BY checked_at"
+    ).fetchone()
 
 
 def oddities(conn: psycopg.Connection, run_id: int, changed: bool) -> list[tuple[str, int]]:

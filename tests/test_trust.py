@@ -20,7 +20,7 @@ def check_failures(pipeline) -> dict[str, list[str]]:
         check_now(pipeline.endpoints, Log(out=pipeline.log.append, interactive=False))
     failed = {}
     for line in pipeline.log:
-        match = re.match(r"\S+ check (\w+) \((\w+)\): FAILED: (\d+) offending, e\.g\. (.*)", line)
+        match = re.match(r"\S+ check (\w+) \((\w+), [^)]*\): FAILED: (\d+) offending, e\.g\. (.*)", line)
         if match:
             failed[match.group(1)] = match.group(4).split("; ")
     return failed
@@ -102,7 +102,7 @@ def test_cli_check_exits_non_zero_naming_the_failed_check(tmp_path):
         conn.execute("DELETE FROM vault.h_course WHERE course_id = 1")
     result = run_cli("check", env=env)
     assert result.returncode == 1
-    assert "check rows_point_at_parents (warehouse): FAILED" in result.stdout
+    assert "check rows_point_at_parents (warehouse, full scope" in result.stdout
     assert result.stderr.startswith("error: warehouse: check rows_point_at_parents failed: 3 offending, e.g. vault.")
 
 

@@ -1,18 +1,55 @@
--- mart_matches_warehouse: the consumer view holds exactly the rows of the warehouse's current state
--- (vault.v_dm_courses_modules_lessons_streams), compared by (course, stream, module, lesson).
+-- mart_matches_warehouse: the consumer view holds exactly the warehouse's current-state rows
+-- (vault.v_dm_courses_modules_lessons_streams), every column of every row, rows with empty levels
+-- included: no row missing, none extra, none with a value the warehouse does not have. Rows are matched
+-- by the row key the warehouse's ids give; NULLs compare as equal. After a run (scoped), the rows under
+-- the keys that run reloaded (staging.stg_dm_scope) against the rows it computed for them
+-- (staging.stg_dm_feed); after a run that loaded an empty mart, every row against the view.
+{% set columns = [
+    'course_id', 'stream_id', 'module_id', 'lesson_id',
+    'h_course_title', 's_course_icon_url', 's_course_is_auto_course_enroll', 's_course_is_demo_enroll',
+    's_course_created_at', 's_course_updated_at', 's_course_deleted_at',
+    'h_module_title', 'l_module_order_in_stream', 's_module_created_at', 's_module_updated_at', 's_module_deleted_at',
+    'h_lesson_title', 's_lesson_description', 's_lesson_teacher_id', 's_lesson_start_at', 's_lesson_end_at',
+    's_lesson_homework_url', 's_lesson_online_lesson_join_url', 's_lesson_online_lesson_recording_url',
+    's_lesson_deleted_at',
+    'h_stream_name', 's_stream_is_open', 's_stream_homework_deadline_days', 's_stream_start_at',
+    's_stream_end_at', 's_stream_created_at', 's_stream_updated_at', 's_stream_deleted_at',
+] %}
+{% set by_scope = scoped and not whole_mart %}
 WITH
-    mart_rows AS (
-        SELECT concat(toString(course_id), '/', toString(stream_id), '/', toString(module_id), '/',
-                      toString(lesson_id)) AS row_ids
-        FROM {{ mart }}.dm_courses_modules_lessons_streams
-    ),
     warehouse_rows AS (
-        SELECT concat(toString(course_id), '/', toString(stream_id), '/', toString(module_id), '/',
-                      toString(lesson_id)) AS row_ids
-        FROM {{ warehouse('vault', 'v_dm_courses_modules_lessons_streams') }}
+        SELECT reinterpretAsUUID(sipHash128(tuple(course_id, stream_id, module_id, lesson_id))) AS row_key,
+               {{ columns | join(', ') }}
+        FROM {{ warehouse('staging', 'stg_dm_feed') if by_scope else warehouse('vault', 'v_dm_courses_modules_lessons_streams') }}
+    ),
+    mart_rows AS (
+        SELECT dm_course_module_lesson_stream_uuid AS row_key, {{ columns | join(', ') }}
+        FROM {{ mart }}.dm_courses_modules_lessons_streams
+{% if by_scope %}
+        -- each row is anchored at its deepest key: its lesson, else its module, else ...
+        WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
+           OR (lesson_id IS NULL
+               AND module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell')))
+           OR (lesson_id IS NULL AND module_id IS NULL
+               AND stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell')))
+           OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
+               AND course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell')))
+{% endif %}
     )
-SELECT 'only in the mart' AS tbl, row_ids AS offending_key FROM mart_rows
-WHERE row_ids NOT IN (SELECT row_ids FROM warehouse_rows)
-UNION ALL
-SELECT 'only in the warehouse', row_ids FROM warehouse_rows
-WHERE row_ids NOT IN (SELECT row_ids FROM mart_rows)
+SELECT
+    multiIf(
+        w.row_key IS NULL, 'only in the mart',
+        m.row_key IS NULL, 'only in the warehouse',
+{% for column in columns %}
+        NOT isNotDistinctFrom(m.{{ column }}, w.{{ column }}), 'differs in {{ column }}',
+{% endfor %}
+        'differs') AS tbl,
+    concat(ifNull(toString(coalesce(m.course_id, w.course_id)), '-'), '/',
+           ifNull(toString(coalesce(m.stream_id, w.stream_id)), '-'), '/',
+           ifNull(toString(coalesce(m.module_id, w.module_id)), '-'), '/',
+           ifNull(toString(coalesce(m.lesson_id, w.lesson_id)), '-')) AS offending_key
+FROM mart_rows AS m
+FULL JOIN warehouse_rows AS w ON m.row_key = w.row_key
+WHERE m.row_key IS NULL OR w.row_key IS NULL
+   OR (m.{{ columns | join(', m.') }}) IS DISTINCT FROM (w.{{ columns | join(', w.') }})
+SETTINGS join_use_nulls = 1

@@ -1,0 +1,21 @@
+-- mart_rows_unique: the consumer view shows each row key once and each (course, stream, module,
+-- lesson) once, empty levels included. After a run (scoped), the ids of the rows under the keys it
+-- reloaded (staging.stg_dm_scope); after a run that loaded an empty mart, every row.
+{% set by_scope = scoped and not whole_mart %}
+WITH rows AS (
+    SELECT dm_course_module_lesson_stream_uuid AS row_key, course_id, stream_id, module_id, lesson_id
+    FROM {{ mart }}.dm_courses_modules_lessons_streams
+{% if by_scope %}
+    WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
+       OR module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell'))
+       OR stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell'))
+       OR course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell'))
+{% endif %}
+)
+SELECT 'row key shown more than once' AS tbl, toString(row_key) AS offending_key
+FROM rows GROUP BY row_key HAVING count() > 1
+UNION ALL
+SELECT 'ids shown more than once',
+       concat(ifNull(toString(course_id), '-'), '/', ifNull(toString(stream_id), '-'), '/',
+              ifNull(toString(module_id), '-'), '/', ifNull(toString(lesson_id), '-'))
+FROM rows GROUP BY course_id, stream_id, module_id, lesson_id HAVING count() > 1

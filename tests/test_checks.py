@@ -1,0 +1,234 @@
+"""The data checks catch every kind of damage they name, on real engines: the whole-table checks
+anywhere, the checks that follow a run on the keys that run touched. Each test damages the vault or
+the mart the way a bug or a stray hand would, and expects the check to fail naming the offending key."""
+
+import psycopg
+import pytest
+
+from pipeline import checks
+
+MART_CHECKS = {path.stem for path in checks.paths() if path.parent.name == "mart"}
+
+
+@pytest.fixture
+def loaded(pipeline):
+    """The demo catalog plus a course without streams and a module without lessons, loaded twice: the
+    second run touched lesson 1, module 19 (the empty one) and course 4 (the childless one)."""
+    pipeline.source("INSERT INTO course (id, title) VALUES (4, 'No streams yet')")
+    pipeline.source("INSERT INTO stream_module (id, stream_id, title, order_in_stream) VALUES (19, 1, 'Empty', 9)")
+    pipeline.run()
+    pipeline.source("UPDATE stream_module_lesson SET description = 'touched' WHERE id = 1")
+    pipeline.source("UPDATE course SET icon_url = 'touched.png' WHERE id = 4")
+    pipeline.source("UPDATE stream_module SET title = 'Still empty' WHERE id = 19")
+    pipeline.run()
+    return pipeline
+
+
+def last_run_scope(pipeline) -> checks.Scope:
+    return checks.Scope(run_ts=pipeline.scalar("SELECT load_ts FROM meta.run ORDER BY run_id DESC LIMIT 1"))
+
+
+def failures(pipeline, scope: checks.Scope = checks.FULL, only: set[str] | None = None) -> dict[str, list[str]]:
+    """The checks that fail, with their examples ("<what> <key>")."""
+    found = {}
+    with psycopg.connect(pipeline.endpoints.warehouse_dsn, autocommit=True) as meta:
+        for path in checks.paths():
+            if only is None or path.stem in only:
+                result = checks.run_check(path, meta, pipeline.mart, scope)
+                if not result.passed:
+                    found[result.name] = result.examples
+    return found
+
+
+def newer_version(pipeline, where: str, replace: str = "", source: str = "") -> None:
+    """Insert into the mart's data table a newer version of the row `where`: a copy of its latest
+    version (or of the rows of table `source`), with ClickHouse's `SELECT * REPLACE` list."""
+    data = f"{pipeline.mart.database}.dm_courses_modules_lessons_streams_data"
+    pipeline.mart.execute(
+        f"INSERT INTO {data} SELECT * REPLACE ({replace}{', ' if replace else ''}"
+        f" (SELECT max(version) FROM {data} WHERE {where}) + toIntervalSecond(1) AS version)"
+        f" FROM (SELECT * FROM {source or data + ' FINAL'} WHERE {where})"  # ClickHouse's WHERE sees aliases
+    )
+
+
+def snapshot(pipeline, where: str) -> str:
+    """A copy of the mart's current rows `where`, to restore them from (merges drop old versions)."""
+    db = pipeline.mart.database
+    pipeline.mart.execute(f"DROP TABLE IF EXISTS {db}.snapshot")
+    pipeline.mart.execute(
+        f"CREATE TABLE {db}.snapshot ENGINE = Memory"
+        f" AS SELECT * FROM {db}.dm_courses_modules_lessons_streams_data FINAL WHERE {where}"
+    )
+    return f"{db}.snapshot"
+
+
+def damaged_value(column: str, type_name: str) -> str:
+    """An expression for a value of `column` that differs from the one it holds, NULL included."""
+    inner = type_name.removeprefix("LowCardinality(").removeprefix("Nullable(").rstrip(")")
+    if inner == "String":
+        changed, default = f"concat({column}, ' (WRONG)')", "'WRONG'"
+    elif inner == "Bool":
+        changed, default = f"NOT {column}", "true"
+    elif inner.startswith("DateTime64"):
+        changed, default = f"{column} + toIntervalSecond(1)", "now64(6)"
+    else:
+        changed, default = f"{column} + 1", "1"
+    return f"if(isNull({column}), {default}, {changed}) AS {column}"
+
+
+def consumer_columns(pipeline) -> list[tuple[str, str]]:
+    db = pipeline.mart.database
+    return pipeline.mart.execute(
+        f"SELECT name, type FROM system.columns WHERE database = '{db}'"
+        " AND table = 'dm_courses_modules_lessons_streams_data'"
+        " AND name NOT IN ('row_key', 'hashdiff', 'dm_course_module_lesson_stream_load_ts', 'version', 'is_deleted')"
+        " ORDER BY position"
+    )
+
+
+IDS = ("course_id", "stream_id", "module_id", "lesson_id")
+# rows of each kind (where, offending key, the column prefixes it fills): a lesson's, a module's
+# without lessons, a course's without streams
+ROWS = [
+    ("lesson_id = 1", "1/1/1/1", ("h_", "s_", "l_")),
+    ("module_id = 19 AND lesson_id IS NULL", "1/1/19/-", ("h_course", "s_course", "h_stream", "s_stream",
+                                                          "h_module", "s_module", "l_module")),
+    ("course_id = 4 AND stream_id IS NULL", "4/-/-/-", ("h_course", "s_course")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("scope", ["full", "run"])
+def test_a_wrong_value_in_any_column_of_any_row_fails_mart_matches_warehouse(loaded, scope):
+    the_scope = checks.FULL if scope == "full" else last_run_scope(loaded)
+    assert failures(loaded, the_scope) == {}
+    for where, key, prefixes in ROWS:
+        for column, type_name in consumer_columns(loaded):
+            if column in IDS or not column.startswith(prefixes):
+                continue  # other ids make another row: see the extra and missing row tests
+            original = snapshot(loaded, where)
+            newer_version(loaded, where, damaged_value(column, type_name))
+            found = failures(loaded, the_scope, only={"mart_matches_warehouse"})
+            assert found == {"mart_matches_warehouse": [f"differs in {column} {key}"]}, (where, column)
+            newer_version(loaded, where, source=original)  # the row as it was, as a newer version still
+    assert failures(loaded, the_scope) == {}
+
+
+def data_table(pipeline) -> str:
+    return f"{pipeline.mart.database}.dm_courses_modules_lessons_streams_data"
+
+
+# (damage, the failures it causes) in the mart, each on a touched row; rows with empty levels included
+MART_DAMAGE = {
+    "a row missing": (
+        lambda p: newer_version(p, "course_id = 4 AND stream_id IS NULL", "1 AS is_deleted"),
+        {"mart_matches_warehouse": ["only in the warehouse 4/-/-/-"]},
+    ),
+    "a module's row missing": (
+        lambda p: newer_version(p, "module_id = 19 AND lesson_id IS NULL", "1 AS is_deleted"),
+        {"mart_matches_warehouse": ["only in the warehouse 1/1/19/-"]},
+    ),
+    "an extra row": (  # lesson 1 under module 2 as well
+        lambda p: newer_version(p, "lesson_id = 1", "2 AS module_id, generateUUIDv4() AS row_key"),
+        {"mart_matches_warehouse": ["only in the mart 1/1/2/1"]},
+    ),
+    "a duplicate under another row key": (
+        lambda p: newer_version(p, "course_id = 4 AND stream_id IS NULL", "generateUUIDv4() AS row_key"),
+        {
+            "mart_matches_warehouse": ["only in the mart 4/-/-/-"],
+            "mart_rows_unique": ["ids shown more than once 4/-/-/-"],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", MART_DAMAGE, ids=list(MART_DAMAGE))
+@pytest.mark.parametrize("scope", ["full", "run"])
+def test_a_missing_extra_or_duplicate_mart_row_fails(loaded, damage, scope):
+    the_scope = checks.FULL if scope == "full" else last_run_scope(loaded)
+    do, expected = MART_DAMAGE[damage]
+    do(loaded)
+    assert failures(loaded, the_scope) == expected
+
+
+# (damage, the failures it causes) in the vault, each on a key the second run touched (lesson 1, module 19)
+VAULT_DAMAGE = {
+    "a current attribute the history does not have": (
+        "UPDATE vault.cur_lesson SET title = 'Variables (WRONG)' WHERE lesson_id = 1",
+        {"current_state_matches_history": ["vault.cur_lesson {hk_lesson_1}"]},
+    ),
+    "a current hashdiff the history does not have": (
+        "UPDATE vault.cur_module SET hashdiff = 0 WHERE module_id = 19",
+        {"current_state_matches_history": ["vault.cur_module {hk_module_19}"]},
+    ),
+    "a current placement under another module": (
+        "UPDATE vault.cur_module_lesson SET hk_module = md5('2')::uuid, module_id = 2 WHERE lesson_id = 1",
+        {"current_state_matches_history": ["vault.cur_module_lesson {hk_module_lesson_1_1}"]},
+    ),
+    "a current key the history says is deleted": (
+        "UPDATE vault.s_lesson SET is_deleted = true WHERE hk_lesson = md5('1')::uuid"
+        " AND load_ts = (SELECT max(load_ts) FROM vault.s_lesson WHERE hk_lesson = md5('1')::uuid)",
+        {"current_state_matches_history": ["vault.cur_lesson {hk_lesson_1}"]},
+    ),
+    "a key missing from the vault": (
+        "DELETE FROM vault.cur_lesson WHERE lesson_id = 1",
+        {
+            "current_state_matches_history": ["vault.cur_lesson {hk_lesson_1}"],
+            "source_matches_vault": ["source.stream_module_lesson vs vault.cur_lesson 1"],
+        },
+    ),
+    "a satellite row without its hub": (
+        "DELETE FROM vault.h_module WHERE module_id = 19",
+        {
+            "rows_point_at_parents": [
+                "vault.l_stream_module.hk_module {hk_module_19}",
+                "vault.s_module.hk_module {hk_module_19}",  # both runs wrote a row of module 19
+                "vault.s_module.hk_module {hk_module_19}",
+                "vault.cur_module.hk_module {hk_module_19}",
+            ]
+        },
+    ),
+}
+
+
+def keys(pipeline) -> dict[str, str]:
+    return {
+        "hk_lesson_1": pipeline.scalar("SELECT md5('1')::uuid::text"),
+        "hk_module_19": pipeline.scalar("SELECT md5('19')::uuid::text"),
+        "hk_module_lesson_1_1": pipeline.scalar("SELECT md5('1|1')::uuid::text"),
+    }
+
+
+@pytest.mark.parametrize("damage", VAULT_DAMAGE, ids=list(VAULT_DAMAGE))
+@pytest.mark.parametrize("scope", ["full", "run"])
+def test_vault_damage_on_a_touched_key_fails(loaded, damage, scope):
+    """The warehouse's checks; the mart's whole-table check then fails too, as the mart no longer shows
+    the (damaged) current state."""
+    statement, expected = VAULT_DAMAGE[damage]
+    the_scope = checks.FULL if scope == "full" else last_run_scope(loaded)
+    loaded.warehouse(f"{statement} RETURNING 1")
+    found = failures(loaded, the_scope, only={path.stem for path in checks.paths()} - MART_CHECKS)
+    named = keys(loaded)
+    expected = {check: [example.format(**named) for example in examples] for check, examples in expected.items()}
+    if scope == "run" and damage == "a key missing from the vault":  # the counts show it too, after a run
+        expected["source_matches_vault"].append("count of source.stream_module_lesson vs vault.cur_lesson 36 vs 35")
+    if scope == "run" and damage == "a satellite row without its hub":  # the rows the last run wrote
+        expected["rows_point_at_parents"].remove(f"vault.l_stream_module.hk_module {named['hk_module_19']}")
+        expected["rows_point_at_parents"].remove(f"vault.s_module.hk_module {named['hk_module_19']}")
+    assert {check: sorted(examples) for check, examples in found.items()} == {
+        check: sorted(examples) for check, examples in expected.items()
+    }
+
+
+def test_checks_after_a_run_look_only_at_what_it_touched_and_the_whole_table_checks_at_everything(loaded):
+    """Damage on keys the last run did not touch (lesson 20, course 2's rows) escapes the checks that
+    follow a run, except where a cheap count shows it, and fails the whole-table checks."""
+    loaded.warehouse("UPDATE vault.cur_lesson SET title = 'Wrong' WHERE lesson_id = 20 RETURNING 1")
+    newer_version(loaded, "lesson_id = 21", "'Wrong' AS h_lesson_title")
+    after_the_run = failures(loaded, last_run_scope(loaded))
+    assert after_the_run == {}
+    whole = {check: sorted(examples) for check, examples in failures(loaded).items()}
+    hk_lesson_20 = loaded.scalar("SELECT md5('20')::uuid::text")
+    assert whole == {
+        "current_state_matches_history": [f"vault.cur_lesson {hk_lesson_20}"],
+        "mart_matches_warehouse": ["differs in h_lesson_title 3/4/10/20", "differs in h_lesson_title 3/4/11/21"],
+    }
