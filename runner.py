@@ -5,7 +5,7 @@
     python runner.py status    the last runs (--healthcheck: fail when no recent success)
     python runner.py plan      print the SQL a run executes, in order; nothing is executed
     python runner.py graph     the pipeline's dependency graph as Mermaid (--svg FILE with Graphviz)
-    python runner.py check     the data checks, inside the databases (also run after every run)
+    python runner.py check     the whole-table data checks (a run checks what it touched)
     python runner.py report    lessons per course, from the mart (--as-of TIME: from the vault's history)
 
 Configuration comes from the environment: SOURCE_DSN, WAREHOUSE_DSN, CLICKHOUSE_URL, DATA_DIR.
@@ -40,8 +40,9 @@ def command_check(config: Config, args) -> int:
 
 def command_schedule(config: Config, args) -> int:
     every_s = scheduler.parse_interval(args.every)
+    full_check_every_s = scheduler.parse_interval(args.full_check_every, "--full-check-every")
     log = Log(args.log_format)
-    return scheduler.serve(resolve(config), every_s, log)
+    return scheduler.serve(resolve(config), every_s, log, full_check_every_s)
 
 
 def command_status(config: Config, args) -> int:
@@ -49,8 +50,9 @@ def command_status(config: Config, args) -> int:
     with warehouse.connect(endpoints.warehouse_dsn, autocommit=True) as conn:
         try:
             runs = warehouse.recent_runs(conn, args.last)
+            full_check = warehouse.last_full_check(conn)
         except psycopg.errors.UndefinedTable:
-            runs = []
+            runs, full_check = [], None
     if args.healthcheck:
         return healthcheck(runs, scheduler.parse_interval(args.every))
     print(f"{'run':>6}  {'started (UTC)':<19}  {'took':>8}  {'status':<11}  {'rows':>9}  error")
@@ -60,7 +62,17 @@ def command_status(config: Config, args) -> int:
         print(f"{run_id:>6}  {when:<19}  {took:>8}  {status:<11}  {rows or 0:>9}  {(error or '')[:100]}")
     if not runs:
         print("no runs yet")
+    print(full_check_line(full_check))
     return 0
+
+
+def full_check_line(full_check: tuple | None) -> str:
+    """When the whole-table checks last ran, and their verdict."""
+    if full_check is None:
+        return "whole-table checks: never run (python runner.py check; the scheduler runs them daily)"
+    checked_at, failed = full_check
+    verdict = f"FAILED: {', '.join(failed)}" if failed else "all passed"
+    return f"whole-table checks: last at {checked_at.strftime('%Y-%m-%d %H:%M:%S')} UTC, {verdict}"
 
 
 def healthcheck(runs: list[tuple], every_s: int) -> int:
@@ -128,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         "--every",
         default=os.environ.get("SCHEDULE_EVERY") or scheduler.DEFAULT_EVERY,
         help="schedule interval: 30s, 10m, 1h (default: SCHEDULE_EVERY or 10m)",
+    )
+    parser.add_argument(
+        "--full-check-every",
+        default=os.environ.get("FULL_CHECK_EVERY") or scheduler.DEFAULT_FULL_CHECK_EVERY,
+        help="schedule: run the whole-table data checks after a run once they are this old (default 1d)",
     )
     parser.add_argument("--log-format", choices=("text", "json"), default="text", help="step lines as text or JSON")
     parser.add_argument("--last", type=int, default=20, help="status: how many runs to show")

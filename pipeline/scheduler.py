@@ -19,24 +19,26 @@ from pipeline.log import Log
 from pipeline.run import STOP, Endpoints, run_once
 
 DEFAULT_EVERY = "10m"
+DEFAULT_FULL_CHECK_EVERY = "1d"  # the whole-table data checks, after the first run past this age
 RETRY_ATTEMPTS = 5  # a transient failure is tried again up to 4 times,
 RETRY_FIRST_DELAY_S = 2  # after 2, 4, 8 and 16 seconds
-UNITS = {"s": 1, "m": 60, "h": 3600}
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_interval(text: str) -> int:
-    """'30s', '10m', '1h' or plain seconds ('600') -> seconds."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", text or "")
+def parse_interval(text: str, what: str = "the schedule interval") -> int:
+    """'30s', '10m', '1h', '1d' or plain seconds ('600') -> seconds."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text or "")
     if not match or int(match.group(1)) == 0:
-        raise PipelineError("config", f"the schedule interval must look like 30s, 10m or 1h, got {text!r}")
+        raise PipelineError("config", f"{what} must look like 30s, 10m, 1h or 1d, got {text!r}")
     return int(match.group(1)) * UNITS[match.group(2) or "s"]
 
 
-def run_with_retries(endpoints: Endpoints, log: Log) -> str:
-    """One scheduled run; returns how it ended: success, skipped, failed, interrupted or checks failed."""
+def run_with_retries(endpoints: Endpoints, log: Log, full_check_every_s: int | None = None) -> str:
+    """One scheduled run (and the whole-table checks when they are due); returns how it ended: success,
+    skipped, failed, interrupted or checks failed."""
     for attempt in range(1, RETRY_ATTEMPTS + 1):
         try:
-            result = run_once(endpoints, log, when_busy="skip")
+            result = run_once(endpoints, log, when_busy="skip", full_check_every=full_check_every_s)
             return "skipped" if result is None else "success"
         except RunInterrupted as error:
             log.message(f"run interrupted: {error}", status="interrupted")
@@ -77,12 +79,13 @@ def install_signal_handlers(log: Log) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def serve(endpoints: Endpoints, every_s: int, log: Log) -> int:
-    """Run now and then every `every_s` seconds until a stop is requested; exit status 0."""
+def serve(endpoints: Endpoints, every_s: int, log: Log, full_check_every_s: int | None = None) -> int:
+    """Run now and then every `every_s` seconds until a stop is requested; exit status 0. The whole-table
+    checks follow the first run after they are `full_check_every_s` old."""
     install_signal_handlers(log)
     log.message(f"scheduler started: a run now and then every {every_s} s")
-    schedule.every(every_s).seconds.do(run_with_retries, endpoints, log)
-    run_with_retries(endpoints, log)
+    schedule.every(every_s).seconds.do(run_with_retries, endpoints, log, full_check_every_s)
+    run_with_retries(endpoints, log, full_check_every_s)
     while not STOP.is_set():
         schedule.run_pending()
         STOP.wait(min(1.0, max(schedule.idle_seconds() or 0, 0.05)))

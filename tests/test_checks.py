@@ -232,3 +232,35 @@ def test_checks_after_a_run_look_only_at_what_it_touched_and_the_whole_table_che
         "current_state_matches_history": [f"vault.cur_lesson {hk_lesson_20}"],
         "mart_matches_warehouse": ["differs in h_lesson_title 3/4/10/20", "differs in h_lesson_title 3/4/11/21"],
     }
+
+
+def test_the_scheduler_runs_the_whole_table_checks_on_their_own_cadence_and_status_shows_them(pipeline, tmp_path):
+    from conftest import run_cli
+
+    from pipeline import scheduler
+    from pipeline.log import Log
+
+    log = Log(out=pipeline.log.append, interactive=False)
+    full_rows = "SELECT count(*) FROM meta.check_result WHERE scope = 'full'"
+    run_rows = "SELECT count(*) FROM meta.check_result WHERE scope = 'run'"
+    assert scheduler.run_with_retries(pipeline.endpoints, log, full_check_every_s=3600) == "success"
+    assert pipeline.scalar(full_rows) == len(checks.paths())  # none had run: due
+    assert scheduler.run_with_retries(pipeline.endpoints, log, full_check_every_s=3600) == "success"
+    assert pipeline.scalar(full_rows) == len(checks.paths())  # an hour has not passed
+    assert pipeline.scalar(run_rows) == 2 * len(checks.paths())  # every run checks what it touched
+    pipeline.warehouse("UPDATE meta.check_result SET checked_at = checked_at - interval '2 hours' RETURNING 1")
+    pipeline.warehouse("UPDATE vault.cur_lesson SET title = 'Wrong' WHERE lesson_id = 20 RETURNING 1")
+    assert scheduler.run_with_retries(pipeline.endpoints, log, full_check_every_s=3600) == "checks failed"
+    assert pipeline.scalar(full_rows) == 2 * len(checks.paths())
+
+    env = {
+        "SOURCE_DSN": pipeline.endpoints.source_dsn,
+        "WAREHOUSE_DSN": pipeline.endpoints.warehouse_dsn,
+        "CLICKHOUSE_URL": pipeline.endpoints.clickhouse_url,
+        "DATA_DIR": str(tmp_path),
+    }
+    status = run_cli("status", env=env)
+    assert status.returncode == 0, status.stderr
+    last_line = status.stdout.strip().splitlines()[-1]
+    assert last_line.startswith("whole-table checks: last at ")
+    assert last_line.endswith("UTC, FAILED: current_state_matches_history, mart_matches_warehouse")
