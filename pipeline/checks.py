@@ -6,6 +6,7 @@ touched (its delta in staging, the rows it wrote, the mart rows it reloaded), so
 changed; on demand (`runner.py check`) and on the scheduler's cadence, whole tables (`full`)."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from pipeline.transforms import sql_timestamp
 from pipeline.warehouse import first_line
 
 ROOT = Path(__file__).resolve().parent.parent / "checks"
+DATABASES = ("mart", "warehouse")
 EXAMPLES = 5
 
 
@@ -40,11 +42,12 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Scope:
-    """What a check looks at: whole tables, or what one run touched (its load_ts, and whether its mart
-    step loaded an empty mart, which touches every mart row)."""
+    """What a check looks at: whole tables, or what one run touched (the run of load_ts `run_ts`). A run
+    that loaded an empty mart touched every row: its checks look at whole tables (`whole`), which is
+    cheaper than matching everything key by key."""
 
     run_ts: datetime | None = None
-    whole_mart: bool = False
+    whole: bool = False
 
     @property
     def name(self) -> str:
@@ -62,10 +65,9 @@ def render(path: Path, the_mart: Mart, scope: Scope = FULL) -> str:
     return env.from_string(path.read_text()).render(
         mart=the_mart.database,
         warehouse=warehouse,
-        scope=warehouse("staging", "stg_dm_scope"),
-        scoped=scope.run_ts is not None,
+        scope=f"{the_mart.database}.stage_dm_scope",  # the run's staging.stg_dm_scope, as its mart step copied it
+        scoped=scope.run_ts is not None and not scope.whole,
         run_ts=sql_timestamp(scope.run_ts, "warehouse"),
-        whole_mart=scope.whole_mart,
     )
 
 
@@ -87,7 +89,16 @@ def paths() -> list[Path]:
     return sorted(ROOT.glob("*/*.sql"))
 
 
-def run_checks(meta, the_mart: Mart, run_id: int | None = None, scope: Scope = FULL) -> list[CheckResult]:
-    results = [run_check(path, meta, the_mart, scope) for path in paths()]
+def run_checks(
+    meta, warehouse_dsn: str, the_mart: Mart, run_id: int | None = None, scope: Scope = FULL
+) -> list[CheckResult]:
+    """Every check, recorded. The warehouse's checks run on a connection of their own beside the mart's,
+    one after the other on each side: the two databases work at once."""
+    by_database = {database: [path for path in paths() if path.parent.name == database] for database in DATABASES}
+    with ThreadPoolExecutor(max_workers=len(DATABASES)) as pool:
+        mart_side = pool.submit(lambda: [run_check(path, None, the_mart, scope) for path in by_database["mart"]])
+        with warehouse.connect(warehouse_dsn, autocommit=True) as own:
+            results = [run_check(path, own, the_mart, scope) for path in by_database["warehouse"]]
+        results = mart_side.result() + results
     warehouse.record_checks(meta, run_id, results, scope.name)
     return results

@@ -109,11 +109,11 @@ def run_once(
         loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
         run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, loaded_until)
         if check and not select:
-            scope = checks.Scope(run_ts=load_ts, whole_mart=loaded_until is None)
-            report_checks(checks.run_checks(meta, the_mart, run_id, scope), log, scope)
+            scope = checks.Scope(run_ts=load_ts, whole=loaded_until is None)
+            report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id, scope), log, scope)
             if full_check_every is not None and full_check_due(meta, full_check_every):
                 log.message(f"the whole-table checks are due (every {full_check_every} s)")
-                report_checks(checks.run_checks(meta, the_mart), log, checks.FULL)
+                report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id), log, checks.FULL)
         return results
     finally:
         meta.close()
@@ -399,4 +399,4 @@ def check_now(endpoints: Endpoints, log: Log) -> None:
             warehouse.wait_run_lock(meta)
         the_mart = mart.connect(endpoints.clickhouse_url)
         mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
-        report_checks(checks.run_checks(meta, the_mart), log, checks.FULL)
+        report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart), log, checks.FULL)

@@ -2,8 +2,8 @@
 -- (vault.v_dm_courses_modules_lessons_streams), every column of every row, rows with empty levels
 -- included: no row missing, none extra, none with a value the warehouse does not have. Rows are matched
 -- by the row key the warehouse's ids give; NULLs compare as equal. After a run (scoped), the rows under
--- the keys that run reloaded (staging.stg_dm_scope) against the rows it computed for them
--- (staging.stg_dm_feed); after a run that loaded an empty mart, every row against the view.
+-- the keys that run reloaded (its staging.stg_dm_scope, as its mart step copied it) against the rows it
+-- computed for them (staging.stg_dm_feed); after a run that loaded an empty mart, every row.
 {% set columns = [
     'course_id', 'stream_id', 'module_id', 'lesson_id',
     'h_course_title', 's_course_icon_url', 's_course_is_auto_course_enroll', 's_course_is_demo_enroll',
@@ -15,17 +15,16 @@
     'h_stream_name', 's_stream_is_open', 's_stream_homework_deadline_days', 's_stream_start_at',
     's_stream_end_at', 's_stream_created_at', 's_stream_updated_at', 's_stream_deleted_at',
 ] %}
-{% set by_scope = scoped and not whole_mart %}
 WITH
     warehouse_rows AS (
         SELECT reinterpretAsUUID(sipHash128(tuple(course_id, stream_id, module_id, lesson_id))) AS row_key,
                {{ columns | join(', ') }}
-        FROM {{ warehouse('staging', 'stg_dm_feed') if by_scope else warehouse('vault', 'v_dm_courses_modules_lessons_streams') }}
+        FROM {{ warehouse('staging', 'stg_dm_feed') if scoped else warehouse('vault', 'v_dm_courses_modules_lessons_streams') }}
     ),
     mart_rows AS (
         SELECT dm_course_module_lesson_stream_uuid AS row_key, {{ columns | join(', ') }}
         FROM {{ mart }}.dm_courses_modules_lessons_streams
-{% if by_scope %}
+{% if scoped %}
         -- each row is anchored at its deepest key: its lesson, else its module, else ...
         WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
            OR (lesson_id IS NULL

@@ -1,11 +1,10 @@
 -- mart_rows_unique: the consumer view shows each row key once and each (course, stream, module,
--- lesson) once, empty levels included. After a run (scoped), the ids of the rows under the keys it
--- reloaded (staging.stg_dm_scope); after a run that loaded an empty mart, every row.
-{% set by_scope = scoped and not whole_mart %}
+-- lesson) once, empty levels included. After a run (scoped), the rows under the keys it reloaded (its
+-- staging.stg_dm_scope, as its mart step copied it); after a run that loaded an empty mart, every row.
 WITH rows AS (
     SELECT dm_course_module_lesson_stream_uuid AS row_key, course_id, stream_id, module_id, lesson_id
     FROM {{ mart }}.dm_courses_modules_lessons_streams
-{% if by_scope %}
+{% if scoped %}
     WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
        OR module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell'))
        OR stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell'))
