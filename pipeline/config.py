@@ -49,10 +49,18 @@ def dsn_parts(dsn: str, database: str) -> dict:
         raise PipelineError(database, "the DSN is not a valid PostgreSQL connection string") from None
 
 
+# CLICKHOUSE_URL's query options: the mart database, a cluster, and TLS for clickhouse-driver
+URL_OPTIONS = ("database", "cluster")
+TLS_OPTIONS = ("secure", "verify", "ca_certs", "certfile", "keyfile")
+
+
 @dataclass(frozen=True)
 class ClickHouseURL:
     """CLICKHOUSE_URL: clickhouse://user:password@host:port/db (a server) or chdb:///abs/path (embedded).
-    `?database=` names the mart database (default mart), `?cluster=` a ClickHouse cluster for the mart."""
+    `?database=` names the mart database (default mart), `?cluster=` a ClickHouse cluster for the mart.
+    A server URL also takes TLS options: `secure=1` (TLS, default port 9440), `verify=0` (do not check
+    the server's certificate), `ca_certs=/path` (the CA bundle to check it with; default: certifi's),
+    `certfile=/path` and `keyfile=/path` (a client certificate). An option not listed is an error."""
 
     kind: str  # "server" or "chdb"
     database: str
@@ -62,11 +70,16 @@ class ClickHouseURL:
     port: int = 9000
     user: str = "default"
     password: str = ""
+    tls: tuple[tuple[str, object], ...] = ()  # clickhouse-driver's TLS arguments, from the TLS options
 
     @classmethod
     def parse(cls, url: str) -> "ClickHouseURL":
         parts = urlsplit(url)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        known = URL_OPTIONS + (TLS_OPTIONS if parts.scheme == "clickhouse" else ())
+        unknown = sorted(set(query) - set(known))
+        if unknown:
+            raise PipelineError("mart", f"CLICKHOUSE_URL option {unknown[0]} is not known (known: {', '.join(known)})")
         if parts.scheme == "chdb":
             if not parts.path.startswith("/") or parts.netloc:
                 raise PipelineError("mart", "CLICKHOUSE_URL for chDB must be chdb:///absolute/path")
@@ -76,14 +89,16 @@ class ClickHouseURL:
             if not parts.hostname:
                 raise PipelineError("mart", "CLICKHOUSE_URL must name a host: clickhouse://user:password@host:9000/db")
             database = identifier(parts.path.strip("/") or query.get("database", "mart"), "the mart database")
+            tls = tls_of(query)
             return cls(
                 kind="server",
                 database=database,
                 host=parts.hostname,
-                port=parts.port or 9000,
+                port=parts.port or (9440 if dict(tls).get("secure") else 9000),
                 user=unquote(parts.username or "default"),
                 password=unquote(parts.password or ""),
                 cluster=cluster_of(query),
+                tls=tls,
             )
         raise PipelineError("mart", "CLICKHOUSE_URL must start with clickhouse:// or chdb://")
 
@@ -95,8 +110,25 @@ class ClickHouseURL:
     def masked(self) -> str:
         if self.kind == "chdb":
             return f"chdb://{self.path} (database {self.database})"
-        return f"clickhouse://{self.user}:********@{self.host}:{self.port}/{self.database}"
+        secure = "?secure=1" if dict(self.tls).get("secure") else ""
+        return f"clickhouse://{self.user}:********@{self.host}:{self.port}/{self.database}{secure}"
 
 
 def cluster_of(query: dict) -> str | None:
     return identifier(query["cluster"], "the ClickHouse cluster") if query.get("cluster") else None
+
+
+def tls_of(query: dict) -> tuple[tuple[str, object], ...]:
+    """clickhouse-driver's TLS arguments from CLICKHOUSE_URL's options: secure and verify are 0 or 1
+    (true/false), the others paths."""
+    tls = []
+    for key in TLS_OPTIONS:
+        if key not in query:
+            continue
+        value = query[key]
+        if key in ("secure", "verify"):
+            if value.lower() not in ("0", "1", "true", "false"):
+                raise PipelineError("mart", f"CLICKHOUSE_URL option {key} must be 0 or 1, got {value!r}")
+            value = value.lower() in ("1", "true")
+        tls.append((key, value))
+    return tuple(tls)

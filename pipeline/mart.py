@@ -81,7 +81,7 @@ class ServerMart(Mart):
         super().__init__(url)
         from clickhouse_driver import Client
 
-        self.client = Client(host=url.host, port=url.port, user=url.user, password=url.password)
+        self.client = Client(host=url.host, port=url.port, user=url.user, password=url.password, **dict(url.tls))
         self.execute("SELECT 1")
 
     def _execute(self, query: str) -> list[tuple]:
@@ -147,9 +147,23 @@ def quote(value) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+# What of the warehouse's DSN ClickHouse's postgresql named collection can carry, besides the address
+# and login: the TLS mode, and certificates as their contents (<name>_pem: a collection made by SQL may
+# not name files on the ClickHouse server), read here from the files the DSN names.
+COLLECTION_FILES = {"sslrootcert": "sslrootcert_pem", "sslcert": "sslcert_pem", "sslkey": "sslkey_pem"}
+COLLECTION_OPTIONS = {"host", "port", "dbname", "user", "password", "sslmode", *COLLECTION_FILES}
+
+
 def collection_statements(mart: Mart, warehouse_dsn: str, mask: bool = False) -> list[str]:
     """(Re)create the named collection through which ClickHouse reads the warehouse."""
     params = dsn_parts(warehouse_dsn, "warehouse")
+    unknown = sorted(params.keys() - COLLECTION_OPTIONS)
+    if unknown:
+        raise PipelineError(
+            "mart",
+            f"the warehouse DSN's option {unknown[0]} cannot be passed to ClickHouse's postgresql named collection"
+            " (it takes sslmode, sslrootcert, sslcert, sslkey): set WAREHOUSE_DSN_FOR_MART without it",
+        )
     settings = {
         "host": params.get("host", "localhost"),
         "port": int(params.get("port") or 5432),
@@ -157,12 +171,25 @@ def collection_statements(mart: Mart, warehouse_dsn: str, mask: bool = False) ->
         "user": params.get("user", "postgres"),
         "password": "********" if mask and params.get("password") else params.get("password", ""),
     }
+    if "sslmode" in params:
+        settings["sslmode"] = params["sslmode"]
+    for option, key in COLLECTION_FILES.items():
+        if option in params:
+            settings[key] = f"<the contents of {params[option]}>" if mask else file_text(params[option], option)
     name = mart.warehouse_collection
     body = ", ".join(f"{key} = {value if isinstance(value, int) else quote(value)}" for key, value in settings.items())
+    on_cluster = f" {mart.on_cluster}" if mart.on_cluster else ""
     return [
-        f"DROP NAMED COLLECTION IF EXISTS {name} {mart.on_cluster}".rstrip(),
-        f"CREATE NAMED COLLECTION {name} {mart.on_cluster} AS {body}".replace("  ", " "),
+        f"DROP NAMED COLLECTION IF EXISTS {name}{on_cluster}",
+        f"CREATE NAMED COLLECTION {name}{on_cluster} AS {body}",
     ]
+
+
+def file_text(path: str, option: str) -> str:
+    try:
+        return Path(path).expanduser().read_text()
+    except OSError as error:
+        raise PipelineError("mart", f"cannot read the warehouse DSN's {option} {path}: {error.strerror}") from None
 
 
 def bind_warehouse(mart: Mart, warehouse_dsn: str) -> None:

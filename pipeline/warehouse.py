@@ -1,10 +1,10 @@
 """The warehouse (PostgreSQL): connections, yoyo migrations, the postgres_fdw source binding, the run log."""
 
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 from psycopg.types.json import Jsonb
 
 from pipeline import PipelineError
@@ -19,6 +19,19 @@ SESSION_OPTIONS = (
     " -c work_mem=256MB"  # hash joins and sorts over the whole source and current state stay in memory
 )
 ADDRESS_OPTIONS = ("host", "port", "dbname")
+# Where SOURCE_DSN's libpq options go on the foreign server `source_db`: the login and its secrets on
+# the user mapping (postgres_fdw accepts user, password and sslpassword there only), every other one
+# on the server. sslcert and sslkey go on the server too: postgres_fdw (13+) takes them on a user
+# mapping as well, but from a superuser only. Paths (sslrootcert, sslcert, sslkey, sslcrl, passfile)
+# are read by the warehouse server, which is what connects to the source.
+LOGIN_OPTIONS = ("user", "password", "sslpassword")
+SECRET_OPTIONS = ("password", "sslpassword")
+# libpq options postgres_fdw does not take, and why
+NOT_FOR_POSTGRES_FDW = {
+    "client_encoding": "postgres_fdw sets it to the warehouse's encoding",
+    "fallback_application_name": "postgres_fdw sets it",
+    "replication": "a replication connection cannot read tables",
+}
 RUN_LOCK = 0x0C0C_5EED  # pg_advisory_lock key: one run at a time per warehouse
 
 
@@ -52,18 +65,13 @@ def first_line(error: Exception) -> str:
 
 
 def yoyo_uri(dsn: str) -> str:
-    """The DSN in yoyo's URI form (postgresql+psycopg://…), socket directories as ?host=."""
+    """The DSN in yoyo's URI form, postgresql+psycopg:///dbname?every=option: yoyo passes the query's
+    parameters to psycopg.connect as they are, so migrations connect with every option of the DSN
+    (sslmode, sslrootcert, options, …), socket directories included."""
     params = dsn_parts(dsn, "warehouse")
-    user = quote(params.get("user", ""), safe="")
-    password = params.get("password")
-    auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
-    host = params.get("host", "")
-    port = params.get("port", "")
-    dbname = quote(params.get("dbname", ""), safe="")
-    if host.startswith("/"):
-        query = f"?host={quote(host, safe='/')}" + (f"&port={port}" if port else "")
-        return f"postgresql+psycopg://{auth}/{dbname}{query}"
-    return f"postgresql+psycopg://{auth}{host}{':' + port if port else ''}/{dbname}"
+    dbname = quote(params.pop("dbname", ""), safe="")
+    query = urlencode(params, quote_via=quote)
+    return f"postgresql+psycopg:///{dbname}" + (f"?{query}" if query else "")
 
 
 def migrate(dsn: str) -> list[str]:
@@ -87,28 +95,46 @@ def migrate(dsn: str) -> list[str]:
 def binding_statements(
     source_dsn: str, existing: set[str], mask: bool = False, runner: str | None = None
 ) -> list[sql.Composed]:
-    """Statements that point the foreign server at SOURCE_DSN: address on the server, login on the
-    user mapping of `runner` (default: the current user). `existing` names the server options already
-    set (ADD fails on those, SET on others)."""
-    params = dsn_parts(source_dsn, "source")
-    if mask and "password" in params:
-        params["password"] = "********"
+    """Statements that point the foreign server at SOURCE_DSN: every libpq option of it on the server,
+    the login on the user mapping of `runner` (default: the current user). `existing` names the server
+    options already set (ADD fails on those, SET on others); libpq options set before and gone from the
+    DSN now are dropped, postgres_fdw's own (fetch_size) are left alone."""
+    params = source_options(source_dsn)
+    if mask:
+        params.update({key: "********" for key in SECRET_OPTIONS if key in params})
     server = sql.Identifier(SOURCE_SERVER)
-    address = [
-        option(verb="SET" if key in existing else "ADD", key=key, value=params[key])
-        for key in ADDRESS_OPTIONS
-        if key in params
+    connection = {key: value for key, value in params.items() if key not in LOGIN_OPTIONS}
+    on_server = [
+        option(verb="SET" if key in existing else "ADD", key=key, value=value) for key, value in connection.items()
     ]
-    address += [option(verb="DROP", key=key) for key in ADDRESS_OPTIONS if key in existing - params.keys()]
-    login = [option(key=key, value=params[key]) for key in ("user", "password") if key in params]
+    on_server += [option(verb="DROP", key=key) for key in sorted(existing & libpq_options() - connection.keys())]
+    login = [option(key=key, value=params[key]) for key in LOGIN_OPTIONS if key in params]
     who = sql.Identifier(runner) if runner else sql.SQL("CURRENT_USER")  # the role whose queries read the source
     statements = [sql.SQL("DROP USER MAPPING IF EXISTS FOR {} SERVER {}").format(who, server)]
-    if address:
-        statements.insert(0, sql.SQL("ALTER SERVER {} OPTIONS ({})").format(server, sql.SQL(", ").join(address)))
+    if on_server:
+        statements.insert(0, sql.SQL("ALTER SERVER {} OPTIONS ({})").format(server, sql.SQL(", ").join(on_server)))
     mapping = sql.SQL("CREATE USER MAPPING FOR {} SERVER {}").format(who, server)
     if login:
         mapping = sql.SQL("{} OPTIONS ({})").format(mapping, sql.SQL(", ").join(login))
     return statements + [mapping]
+
+
+def source_options(source_dsn: str) -> dict:
+    """SOURCE_DSN's libpq options; one that postgres_fdw cannot take is a configuration error."""
+    params = dsn_parts(source_dsn, "source")
+    for key in params:
+        if key in NOT_FOR_POSTGRES_FDW:
+            raise cannot_pass(key, NOT_FOR_POSTGRES_FDW[key])
+    return params
+
+
+def cannot_pass(key: str, why: str) -> PipelineError:
+    return PipelineError("source", f"SOURCE_DSN option {key} cannot be passed to postgres_fdw ({why})")
+
+
+def libpq_options() -> set[str]:
+    """Every connection option this libpq knows."""
+    return {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
 
 
 def option(key: str, value: str | None = None, verb: str = "") -> sql.Composed:
@@ -128,7 +154,11 @@ def bind_source(conn: psycopg.Connection, source_dsn: str, runner: str | None = 
             [SOURCE_SERVER],
         ).fetchall()
         for statement in binding_statements(source_dsn, {name for (name,) in existing}, runner=runner):
-            conn.execute(statement)
+            try:
+                conn.execute(statement)
+            except psycopg.errors.FdwInvalidOptionName as error:  # one this server's postgres_fdw lacks
+                name = error.diag.message_primary.split('"')[1] if '"' in str(error) else str(error)
+                raise cannot_pass(name, "this warehouse's postgres_fdw does not know it") from None
 
 
 def try_run_lock(conn: psycopg.Connection) -> bool:

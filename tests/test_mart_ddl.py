@@ -2,12 +2,15 @@
 
 import os
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from conftest import run_cli
 
 from pipeline import mart
-from pipeline.config import ClickHouseURL
+from pipeline.config import ClickHouseURL, Config
+from pipeline.run import plan_renderer
 
 
 def rendered_ddl(url: str) -> list[str]:
@@ -49,6 +52,32 @@ def test_plan_on_a_cluster_loads_through_the_distributed_table(tmp_path):
     result = run_cli("plan", env=env)
     assert result.returncode == 0, result.stderr
     assert "INSERT INTO mart.dm_courses_modules_lessons_streams_all (row_key" in result.stdout
+
+
+def rendered_mart_step(url: str) -> list[str]:
+    """The mart step's statements for a run after the first (the diff against what the mart holds)."""
+    config = Config(None, None, url, Path("/nonexistent"))
+    renderer = plan_renderer(config, mart_loaded_until=datetime(2026, 1, 1, tzinfo=UTC))
+    [transform] = [t for t in renderer.transforms.values() if t.engine == "mart"]
+    return mart.split_statements(renderer.render(transform)[0])
+
+
+def test_on_a_cluster_every_in_of_the_mart_step_is_global():
+    """On a cluster the stage tables hold data on the connected node only: an IN (SELECT …) whose outer
+    query reads the Distributed table would run on each shard against that shard's empty stage."""
+    statements = rendered_mart_step("clickhouse://u:p@ch:9000/mart?cluster=analytics")
+    [diff] = [s for s in statements if s.startswith("INSERT INTO mart.dm_courses_modules_lessons_streams_all")]
+    assert "FROM mart.dm_courses_modules_lessons_streams_all FINAL" in diff
+    subquery_ins = re.findall(r"(\w+\s+)(?:NOT\s+)?IN\s*\(\s*SELECT", diff)
+    assert len(subquery_ins) == 6
+    assert all(word.strip() == "GLOBAL" for word in subquery_ins), subquery_ins
+    assert "distributed_foreground_insert = 1" in diff  # the rows are on their shards when the step ends
+    # the stage tables are the connected node's own: emptied there only, never through the cluster
+    truncates = [s for s in statements if s.startswith("TRUNCATE")]
+    assert truncates == ["TRUNCATE TABLE mart.stage_dm_scope", "TRUNCATE TABLE mart.stage_dm_feed"]
+    ddl = rendered_ddl("clickhouse://u:p@ch:9000/mart?cluster=analytics")
+    [stage_scope, stage_feed] = [s for s in ddl if re.match(r"CREATE TABLE IF NOT EXISTS mart\.stage_", s)]
+    assert "ENGINE = MergeTree" in stage_scope and "ENGINE = MergeTree" in stage_feed
 
 
 def test_the_named_collection_uses_the_warehouse_address_clickhouse_sees(tmp_path):

@@ -11,7 +11,13 @@ md5({{ columns | join("::text || '|' || ") }}::text)::uuid
     differ), NULL as the position itself, and the hashes are XORed. A hashdiff is only ever compared
     with the same key's previous one, so 64 bits leave a missed change at odds of 1 in 2^64.
     Built from plain CASE, hash functions and # only, it can be computed by the source itself:
-    postgres_fdw pushes it down inside an aggregate. -#}
+    postgres_fdw pushes it down inside an aggregate.
+    Text is hashed as the warehouse holds it: its bytes in the warehouse's encoding (UTF8), under the
+    database's default collation, which is always deterministic (a hash of the bytes). The source
+    computes the same value only when its text has the same bytes and its hash of text is a hash of
+    bytes: see source_hashes_as_warehouse. Integers, booleans and timestamps hash their binary values,
+    alike in every encoding; the hash functions are the same from PostgreSQL 11 on (hash partitioning
+    relies on that). Migration 0020 writes these expressions out: change both together. -#}
 {% macro hashdiff(columns) -%}
 {% for column, type in columns.items() -%}
 {{ "\n# " if not loop.first }}CASE WHEN {{ column }} IS NULL THEN {{ loop.index }} ELSE {{ hash_of(column, type, loop.index) }} END
@@ -25,6 +31,18 @@ md5({{ columns | join("::text || '|' || ") }}::text)::uuid
 {%- elif type == 'timestamp' %}timestamp_hash_extended({{ column }}, {{ seed }})
 {%- else %}{{ hashdiff_has_no_hash_function_for_type[type] }}
 {%- endif %}
+{%- endmacro %}
+
+{#- Whether the source computes hashdiffs exactly as the warehouse does, so the delta steps may ask it
+    to: its database encoding is the warehouse's (or SQL_ASCII, whose bytes reach us unconverted), and it
+    has no nondeterministic collation (a column with one hashes its text by collation key: a case-
+    insensitive one would hash 'A' as 'a'). A source in WIN1251, say, hashes other bytes for the same
+    text: its rows are then fetched and hashed here. No shippable function converts encodings
+    (convert_to is STABLE, and postgres_fdw sends only immutable ones), so this cannot be done there.
+    Read from the source's catalog through source.server_settings and source.server_collations. -#}
+{% macro source_hashes_as_warehouse() -%}
+((SELECT setting FROM source.server_settings WHERE name = 'server_encoding') IN (getdatabaseencoding(), 'SQL_ASCII')
+         AND NOT EXISTS (SELECT FROM source.server_collations WHERE NOT collisdeterministic))
 {%- endmacro %}
 
 {#- A first load's tables start from fresh, empty files: when every table given is empty, they are

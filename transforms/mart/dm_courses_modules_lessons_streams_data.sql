@@ -3,6 +3,10 @@
 -- that the feed no longer has; into an empty mart, the warehouse's whole view. Runs inside ClickHouse,
 -- which reads the warehouse through a named collection. mart_data is the data table, or on a cluster
 -- the Distributed table over it.
+-- On a cluster the stage tables are the connected node's own (each node has empty ones), so every IN
+-- here is GLOBAL: the node that runs the query evaluates the subquery once and ships the set to the
+-- shards. A plain IN under a Distributed FROM would be sent as is, and each shard would read its own
+-- empty stage: rows on other shards would never get their tombstones. On one server GLOBAL IN is IN.
 {% set columns = [
     'course_id', 'stream_id', 'module_id', 'lesson_id',
     'h_course_title', 's_course_icon_url', 's_course_is_auto_course_enroll', 's_course_is_demo_enroll',
@@ -20,8 +24,11 @@
     lessons), for a few more parts to merge. And without optimize_on_insert: an insert holds one row
     per key, so ReplacingMergeTree's merge of each block found nothing to replace, at 2.7 s of
     chDB's 6.7 s of CPU in a first load of 1M lessons; merges and FINAL still keep the latest version. -#}
+{#- distributed_foreground_insert: an insert through the Distributed table returns once every shard
+    holds its rows, not when they are queued on this node for later, so the checks and the next run read
+    what this one wrote (a setting the other tables ignore). -#}
 {% set insert_settings = 'SETTINGS min_insert_block_size_rows = 65536, min_insert_block_size_bytes = 33554432,'
-                         ' optimize_on_insert = 0' %}
+                         ' optimize_on_insert = 0, distributed_foreground_insert = 1' %}
 {#- The row key hashes the ids (sipHash128, as it always has, so rows in the mart keep their keys); the
     hashdiff hashes every column: xxh3_128 of a tuple tells NULL from '' at a fifth of sipHash128's cost. -#}
 {% set keyed_columns %}
@@ -61,22 +68,22 @@ WITH loaded AS (
     FROM {{ mart_data }} FINAL
     WHERE is_deleted = 0
       -- each row is anchored at its deepest key: its lesson, else its module, else ...
-      AND (lesson_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson')
+      AND (lesson_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson')
         OR (lesson_id IS NULL
-            AND module_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('module', 'module_shell')))
+            AND module_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('module', 'module_shell')))
         OR (lesson_id IS NULL AND module_id IS NULL
-            AND stream_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('stream', 'stream_shell')))
+            AND stream_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('stream', 'stream_shell')))
         OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
-            AND course_id IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('course', 'course_shell'))))
+            AND course_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('course', 'course_shell'))))
 )
 -- rows whose key or content the mart does not show yet
 SELECT row_key, hashdiff, {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 0
 FROM {{ mart }}.stage_dm_feed
-WHERE (row_key, hashdiff) NOT IN (SELECT row_key, hashdiff FROM loaded)
+WHERE (row_key, hashdiff) GLOBAL NOT IN (SELECT row_key, hashdiff FROM loaded)
 UNION ALL
 -- rows gone from under the changed keys: their last version again, flagged deleted
 SELECT row_key, hashdiff, {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 1
 FROM loaded
-WHERE row_key NOT IN (SELECT row_key FROM {{ mart }}.stage_dm_feed)
+WHERE row_key GLOBAL NOT IN (SELECT row_key FROM {{ mart }}.stage_dm_feed)
 {{ insert_settings }};
 {% endif %}

@@ -1,6 +1,6 @@
 -- stg_course: this run's delta of source.course: every course whose attributes (by hashdiff) differ from
 -- the vault's current state, with its hash key, and every current course gone from the source (vanished).
-{% from 'macros.sql' import hash_key, hashdiff %}
+{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
 {% set attributes = {'title': 'text', 'icon_url': 'text', 'is_auto_course_enroll': 'boolean',
                      'is_demo_enroll': 'boolean', 'created_at': 'timestamp', 'updated_at': 'timestamp',
                      'deleted_at': 'timestamp'} %}
@@ -26,13 +26,23 @@ WHERE NOT EXISTS (SELECT FROM vault.cur_course);
 -- otherwise, only the delta against the current state:
 INSERT INTO staging.stg_course (course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }})
 WITH
-    -- every source course's hashdiff, computed by the source: grouped by the primary key, postgres_fdw
-    -- sends the aggregate and its expressions there, and two numbers a course come back
+    -- every source course's hashdiff. The source computes the hashdiffs itself when its text has
+    -- the warehouse's bytes (source_hashes_as_warehouse in macros.sql): grouped by the primary key,
+    -- postgres_fdw sends the aggregate and its expressions there, and two numbers a course come back.
+    -- Otherwise the rows come here and are hashed here.
     src AS (
-        SELECT id AS course_id,
-               min({{ hashdiff(attributes) | indent(17) }}) AS hashdiff
+        SELECT *
+        FROM (
+            SELECT id AS course_id,
+                   min({{ hashdiff(attributes) | indent(23) }}) AS hashdiff
+            FROM {{ source('course') }}
+            GROUP BY id
+        ) AS hashed_there
+        WHERE {{ source_hashes_as_warehouse() }}
+        UNION ALL
+        SELECT id, {{ hashdiff(attributes) | indent(12) }}
         FROM {{ source('course') }}
-        GROUP BY id
+        WHERE NOT {{ source_hashes_as_warehouse() }}
     ),
     delta AS (
         SELECT course_id, src.hashdiff, src.course_id IS NULL AS vanished

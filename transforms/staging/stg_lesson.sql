@@ -1,7 +1,7 @@
 -- stg_lesson: this run's delta of source.stream_module_lesson: every lesson whose attributes (by hashdiff) or
 -- module differ from the vault's current state, with hash keys, and every current lesson gone from the
 -- source (vanished). The vault's lesson steps read only this.
-{% from 'macros.sql' import hash_key, hashdiff %}
+{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
 {% set attributes = {'title': 'text', 'description': 'text', 'teacher_id': 'integer', 'start_at': 'timestamp',
                      'end_at': 'timestamp', 'homework_url': 'text', 'online_lesson_join_url': 'text',
                      'online_lesson_recording_url': 'text', 'deleted_at': 'timestamp'} %}
@@ -31,13 +31,23 @@ INSERT INTO staging.stg_lesson (
     lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
-    -- every source lesson's module and hashdiff, computed by the source: grouped by the primary key,
-    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a lesson come back
+    -- every source lesson's module and hashdiff. The source computes the hashdiffs itself when its text has
+    -- the warehouse's bytes (source_hashes_as_warehouse in macros.sql): grouped by the primary key,
+    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a lesson come back.
+    -- Otherwise the rows come here and are hashed here.
     src AS (
-        SELECT id AS lesson_id, min(stream_module_id) AS module_id,
-               min({{ hashdiff(attributes) | indent(17) }}) AS hashdiff
+        SELECT *
+        FROM (
+            SELECT id AS lesson_id, min(stream_module_id) AS module_id,
+                   min({{ hashdiff(attributes) | indent(23) }}) AS hashdiff
+            FROM {{ source('stream_module_lesson') }}
+            GROUP BY id
+        ) AS hashed_there
+        WHERE {{ source_hashes_as_warehouse() }}
+        UNION ALL
+        SELECT id, stream_module_id, {{ hashdiff(attributes) | indent(12) }}
         FROM {{ source('stream_module_lesson') }}
-        GROUP BY id
+        WHERE NOT {{ source_hashes_as_warehouse() }}
     ),
     -- what the vault holds now: a lesson's attributes and its module are current apart
     cur AS (

@@ -1,7 +1,7 @@
 -- stg_module: this run's delta of source.stream_module: every module whose attributes (by hashdiff) or
 -- stream differ from the vault's current state, with hash keys, and every current module gone from the
 -- source (vanished). The vault's module steps read only this.
-{% from 'macros.sql' import hash_key, hashdiff %}
+{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
 {% set attributes = {'title': 'text', 'order_in_stream': 'integer', 'created_at': 'timestamp', 'updated_at': 'timestamp',
                      'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_module;
@@ -30,13 +30,23 @@ INSERT INTO staging.stg_module (
     module_id, hk_module, stream_id, hk_stream, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
-    -- every source module's stream and hashdiff, computed by the source: grouped by the primary key,
-    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a module come back
+    -- every source module's stream and hashdiff. The source computes the hashdiffs itself when its text has
+    -- the warehouse's bytes (source_hashes_as_warehouse in macros.sql): grouped by the primary key,
+    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a module come back.
+    -- Otherwise the rows come here and are hashed here.
     src AS (
-        SELECT id AS module_id, min(stream_id) AS stream_id,
-               min({{ hashdiff(attributes) | indent(17) }}) AS hashdiff
+        SELECT *
+        FROM (
+            SELECT id AS module_id, min(stream_id) AS stream_id,
+                   min({{ hashdiff(attributes) | indent(23) }}) AS hashdiff
+            FROM {{ source('stream_module') }}
+            GROUP BY id
+        ) AS hashed_there
+        WHERE {{ source_hashes_as_warehouse() }}
+        UNION ALL
+        SELECT id, stream_id, {{ hashdiff(attributes) | indent(12) }}
         FROM {{ source('stream_module') }}
-        GROUP BY id
+        WHERE NOT {{ source_hashes_as_warehouse() }}
     ),
     -- what the vault holds now: a module's attributes and its stream are current apart
     cur AS (

@@ -1,7 +1,7 @@
 -- stg_stream: this run's delta of source.stream: every stream whose attributes (by hashdiff) or
 -- course differ from the vault's current state, with hash keys, and every current stream gone from the
 -- source (vanished). The vault's stream steps read only this.
-{% from 'macros.sql' import hash_key, hashdiff %}
+{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
 {% set attributes = {'name': 'text', 'is_open': 'boolean', 'homework_deadline_days': 'integer', 'start_at': 'timestamp',
                      'end_at': 'timestamp', 'created_at': 'timestamp', 'updated_at': 'timestamp',
                      'deleted_at': 'timestamp'} %}
@@ -31,13 +31,23 @@ INSERT INTO staging.stg_stream (
     stream_id, hk_stream, course_id, hk_course, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
-    -- every source stream's course and hashdiff, computed by the source: grouped by the primary key,
-    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a stream come back
+    -- every source stream's course and hashdiff. The source computes the hashdiffs itself when its text has
+    -- the warehouse's bytes (source_hashes_as_warehouse in macros.sql): grouped by the primary key,
+    -- postgres_fdw sends the aggregate and its expressions there, and three numbers a stream come back.
+    -- Otherwise the rows come here and are hashed here.
     src AS (
-        SELECT id AS stream_id, min(course_id) AS course_id,
-               min({{ hashdiff(attributes) | indent(17) }}) AS hashdiff
+        SELECT *
+        FROM (
+            SELECT id AS stream_id, min(course_id) AS course_id,
+                   min({{ hashdiff(attributes) | indent(23) }}) AS hashdiff
+            FROM {{ source('stream') }}
+            GROUP BY id
+        ) AS hashed_there
+        WHERE {{ source_hashes_as_warehouse() }}
+        UNION ALL
+        SELECT id, course_id, {{ hashdiff(attributes) | indent(12) }}
         FROM {{ source('stream') }}
-        GROUP BY id
+        WHERE NOT {{ source_hashes_as_warehouse() }}
     ),
     -- what the vault holds now: a stream's attributes and its course are current apart
     cur AS (
