@@ -48,7 +48,8 @@ SELECT
            ifNull(toString(coalesce(m.module_id, w.module_id)), '-'), '/',
            ifNull(toString(coalesce(m.lesson_id, w.lesson_id)), '-')) AS offending_key
 FROM mart_rows AS m
-FULL JOIN warehouse_rows AS w ON m.row_key = w.row_key
+-- GLOBAL: on a cluster the mart side reads the Distributed table; the warehouse side is read once, here
+GLOBAL FULL JOIN warehouse_rows AS w ON m.row_key = w.row_key
 WHERE m.row_key IS NULL OR w.row_key IS NULL
    OR (m.{{ columns | join(', m.') }}) IS DISTINCT FROM (w.{{ columns | join(', w.') }})
 SETTINGS join_use_nulls = 1
