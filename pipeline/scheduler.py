@@ -11,10 +11,13 @@ import os
 import re
 import signal
 import threading
+from dataclasses import astuple
+from datetime import UTC, datetime, timedelta
 
 import schedule
 
-from pipeline import ChecksFailed, PipelineError, RunInterrupted
+from pipeline import ChecksFailed, PipelineError, RunInterrupted, alerts
+from pipeline.config import secrets_of
 from pipeline.log import Log
 from pipeline.run import STOP, Endpoints, run_once
 
@@ -33,7 +36,16 @@ def parse_interval(text: str) -> int:
 
 
 def run_with_retries(endpoints: Endpoints, log: Log) -> str:
-    """One scheduled run; returns how it ended: success, skipped, failed, interrupted or checks failed."""
+    """One scheduled run; returns how it ended: success, skipped, failed, interrupted or checks failed.
+    Then alerts on what changed (pipeline/alerts.py), unless the run was skipped for another's."""
+    since = datetime.now(UTC)
+    outcome = attempt_run(endpoints, log)
+    if outcome != "skipped":
+        alerts.after_run(endpoints.warehouse_dsn, log, since, secrets_of(*astuple(endpoints)))
+    return outcome
+
+
+def attempt_run(endpoints: Endpoints, log: Log) -> str:
     for attempt in range(1, RETRY_ATTEMPTS + 1):
         try:
             result = run_once(endpoints, log, when_busy="skip")
@@ -53,6 +65,12 @@ def run_with_retries(endpoints: Endpoints, log: Log) -> str:
             if STOP.wait(delay):
                 return "interrupted"
     return "failed"
+
+
+def next_run() -> datetime | None:
+    """When the scheduler starts its next run (None before it is set up)."""
+    idle = schedule.idle_seconds()
+    return None if idle is None else datetime.now(UTC) + timedelta(seconds=idle)
 
 
 def install_signal_handlers(log: Log) -> None:

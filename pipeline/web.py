@@ -1,0 +1,379 @@
+"""The operator's page: what the runs did, read from the warehouse's run log, in a browser.
+
+    python runner.py schedule --every 10m --port 8080   the page beside the scheduler
+    python runner.py serve --port 8080                  the page alone (runs started by cron)
+
+Flask routes and renders the templates in pipeline/templates (autoescaped: nothing from a database
+reaches the page as markup); waitress serves them from a thread of their own. Every request reads
+the warehouse on a connection of its own, read-only and with a statement timeout (web_queries.py).
+/healthz and /metrics answer machines. Every response passes through `scrub`, so no password or DSN
+can leave, whatever a database or an error message holds.
+"""
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+import waitress
+from flask import Flask, Response, abort, jsonify, render_template, request
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from pipeline import PipelineError, charts, graph, health, mart, transforms
+from pipeline import web_queries as queries
+from pipeline.config import ClickHouseURL, Config, scrub
+from pipeline.run import binding_plan, plan_renderer
+from pipeline.warehouse import first_line
+
+GRID_RUNS = 25
+CHART_RUNS = 60
+CHECK_HISTORY = 30
+STATUS_ORDER = ("success", "failed", "interrupted", "skipped", "running")
+
+
+@dataclass
+class Page:
+    """What the page needs to know: where the run log is, and how the runs are scheduled."""
+
+    warehouse_dsn: str
+    clickhouse_url: str
+    config: Config
+    every_s: int
+    secrets: list[str] = field(default_factory=list)
+    next_run: Callable[[], datetime | None] | None = None  # set when the scheduler serves the page
+    refresh_s: int = 30
+
+
+class Unreadable(Exception):
+    """The warehouse could not be read; str() is the reason, fit for the page."""
+
+
+def read(dsn: str, gather: Callable):
+    """gather(connection) on a fresh read-only connection; Unreadable with a one-line reason if not."""
+    try:
+        with queries.connect(dsn) as conn:
+            return gather(conn)
+    except psycopg.errors.UndefinedTable:
+        raise Unreadable("the run log does not exist yet: no run has started on this warehouse") from None
+    except psycopg.OperationalError as error:
+        raise Unreadable(f"warehouse unreachable: {first_line(error)}") from None
+    except psycopg.Error as error:
+        raise Unreadable(f"warehouse query failed: {first_line(error)}") from None
+
+
+def create_app(page: Page) -> Flask:
+    app = Flask(__name__)
+    app.jinja_env.filters.update(when=when, ago=ago, number=number)
+    app.jinja_env.globals.update(page=page, status_order=STATUS_ORDER)
+
+    def render(template: str, **context) -> str:
+        return render_template(template, now=datetime.now(UTC), **context)
+
+    def gathered(gather: Callable) -> tuple[dict, str | None]:
+        try:
+            return read(page.warehouse_dsn, gather), None
+        except Unreadable as problem:
+            return {}, str(problem)
+
+    @app.get("/")
+    def overview():
+        data, problem = gathered(lambda conn: overview_data(conn, page))
+        return render("overview.html", problem=problem, **data)
+
+    @app.get("/runs/<int:run_id>")
+    def run_page(run_id: int):
+        data, problem = gathered(lambda conn: run_data(conn, page, run_id))
+        if not problem and not data:
+            abort(404)
+        return render("run.html", problem=problem, run_id=run_id, **data)
+
+    @app.get("/lineage")
+    def lineage_page():
+        data, problem = gathered(lambda conn: lineage_data(conn, page))
+        if problem:  # the picture comes from the transforms: it shows even without the warehouse
+            data = lineage_data(None, page)
+        return render("lineage.html", problem=problem, **data)
+
+    @app.get("/checks")
+    def checks_page():
+        data, problem = gathered(lambda conn: {"checks": check_verdicts(queries.recent_checks(conn))})
+        return render("checks.html", problem=problem, **data)
+
+    @app.get("/healthz")
+    def healthz():
+        body, healthy = healthz_body(page)
+        return jsonify(body), 200 if healthy else 503
+
+    @app.get("/metrics")
+    def metrics():
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(RunLogCollector(page))
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render("not_found.html", path=request.path), 404
+
+    @app.after_request
+    def no_secrets(response: Response) -> Response:
+        if not response.direct_passthrough:
+            response.set_data(scrub(response.get_data(as_text=True), page.secrets))
+        return response
+
+    return app
+
+
+def overview_data(conn, page: Page) -> dict:
+    runs = queries.recent_runs(conn, CHART_RUNS)
+    grid_runs = runs[:GRID_RUNS]
+    steps = queries.steps_of(conn, [run["run_id"] for run in grid_runs])
+    last_success = queries.last_success(conn)
+    healthy, verdict = health.verdict(last_success, page.every_s)
+    return {
+        "runs": grid_runs,
+        "columns": step_columns(steps, grid_runs),
+        "cells": {(step["run_id"], step["step"]): step for step in steps},
+        "history": charts.run_history(runs),
+        "last_success": last_success,
+        "healthy": healthy,
+        "verdict": verdict,
+        "mart_loaded_until": queries.mart_loaded_until(conn),
+        "checks": check_verdicts(queries.recent_checks(conn)),
+        "next_run": page.next_run() if page.next_run else None,
+    }
+
+
+def step_columns(steps: list[dict], runs: list[dict]) -> list[str]:
+    """The steps seen in these runs, in the order they usually start (by mean offset from the run's start)."""
+    started = {run["run_id"]: run["load_ts"] for run in runs}
+    offsets: dict[str, list[float]] = {}
+    for step in steps:
+        offset = (step["started_at"] - started[step["run_id"]]).total_seconds()
+        offsets.setdefault(step["step"], []).append(offset)
+    return sorted(offsets, key=lambda name: (sum(offsets[name]) / len(offsets[name]), name))
+
+
+def run_data(conn, page: Page, run_id: int) -> dict:
+    run = queries.run(conn, run_id)
+    if run is None:
+        return {}
+    steps = queries.steps_of(conn, [run_id])
+    start_s = run["load_ts"].timestamp()
+    end = run["finished_at"] or datetime.now(UTC)
+    failed = [step for step in steps if step["status"] == "failed"]
+    return {
+        "run": run,
+        "steps": steps,
+        "failed": failed,
+        "timeline": charts.timeline(steps, start_s, end.timestamp()),
+        "checks": queries.checks_of_run(conn, run_id),
+        "sql": rendered_sql(page, run, queries.mart_loaded_until(conn, run_id), [step["step"] for step in steps]),
+    }
+
+
+def rendered_sql(page: Page, run: dict, loaded_until, step_names: list[str]) -> dict:
+    """Each step's SQL as `plan` shows it, rendered with this run's load_ts from today's templates,
+    and the binding statements with passwords masked. {"binding": text, "steps": {step: sql}}."""
+    try:
+        renderer = plan_renderer(page.config, run["load_ts"], loaded_until)
+        database = renderer.mart_database
+        steps = transforms.plan_steps(renderer.transforms, renderer)
+        by_table = {step.transform.target(database): step.sql for step in transforms.ordered(steps)}
+        names = step_names or list(by_table)
+        return {
+            "binding": "\n".join(binding_plan(page.config, database)),
+            "steps": {name: by_table.get(name, "-- no such transform today") for name in names},
+        }
+    except PipelineError as error:
+        return {"binding": f"-- cannot render: {error}", "steps": {}}
+
+
+def lineage_data(conn, page: Page) -> dict:
+    renderer = plan_renderer(page.config, mart_loaded_until=datetime.now(UTC))
+    database = renderer.mart_database
+    edges = graph.edges(transforms.plan_steps(renderer.transforms, renderer), database)
+    picture = charts.lineage(edges, lambda table: graph.layer(table, database))
+    estimates = queries.warehouse_table_rows(conn) if conn else {}
+    writes = queries.last_writes(conn) if conn else {}
+    mart_rows, mart_problem = mart_table_rows(page, database)
+    for node in picture.nodes:
+        if node.layer == "source":
+            node.rows = "source: not counted"
+        elif node.layer == "mart":
+            count = mart_rows.get(node.table)
+            node.rows = f"{count:,} rows" if count is not None else ("view" if not mart_problem else "mart unavailable")
+        else:
+            count = estimates.get(node.table)
+            node.rows = f"~{count:,} rows" if count is not None else "no estimate yet"
+        write = writes.get(node.table)
+        if write:
+            node.written = f"written {when(write['written_at'])} by run {write['run_id']}"
+            node.href = f"/runs/{write['run_id']}"
+    return {"lineage": picture, "mart_problem": mart_problem, "mart_database": database}
+
+
+def mart_table_rows(page: Page, database: str) -> tuple[dict[str, int], str | None]:
+    """Rows per mart table from ClickHouse's own bookkeeping (system.tables.total_rows: every version
+    the ReplacingMergeTree keeps until a merge, no table read). ({table: rows}, why not, if not)."""
+    query = f"SELECT name, total_rows FROM system.tables WHERE database = {mart.quote(database)}"
+    try:
+        url = ClickHouseURL.parse(page.clickhouse_url)
+        if url.kind == "chdb":
+            rows = chdb_rows(url, query)
+        else:
+            from clickhouse_driver import Client
+
+            client = Client(
+                host=url.host, port=url.port, user=url.user, password=url.password,
+                connect_timeout=2, send_receive_timeout=5, settings={"max_execution_time": 2},
+            )  # fmt: skip
+            rows = client.execute(query)
+    except (PipelineError, Unreadable) as error:
+        return {}, str(error)
+    except Exception as error:
+        return {}, f"mart: {first_line(error)}"
+    return {f"{database}.{name}": count for name, count in rows if count is not None}, None
+
+
+def chdb_rows(url: ClickHouseURL, query: str) -> list[tuple]:
+    """chDB runs in a worker of the runner's process, one engine per path and machine process: the page
+    reads it only where the scheduler has it open, and never while a run is using it."""
+    engine = mart.ChdbMart._open.get(url.path)
+    if engine is None or not engine.alive:
+        raise Unreadable(
+            "mart unavailable: chDB is embedded in the runner; its sizes show on the page of"
+            " `runner.py schedule --port`, after the first run"
+        )
+    if not engine.lock.acquire(timeout=0.2):
+        raise Unreadable("mart busy: a run is writing it")
+    try:
+        engine.lock.release()
+        return mart.ChdbMart(url).execute(query)
+    except PipelineError as error:
+        raise Unreadable(str(error)) from None
+
+
+def check_verdicts(results: list[dict]) -> list[dict]:
+    """One entry per check name found in the results: its latest result and its recent history (oldest
+    first). Whatever the checks are called: nothing here lists them."""
+    checks: dict[str, dict] = {}
+    for result in results:  # newest first
+        entry = checks.setdefault(result["check_name"], {"name": result["check_name"], "latest": result, "history": []})
+        if len(entry["history"]) < CHECK_HISTORY:
+            entry["history"].insert(0, result)
+    return sorted(checks.values(), key=lambda entry: (entry["latest"]["passed"], entry["name"]))
+
+
+def healthz_body(page: Page) -> tuple[dict, bool]:
+    try:
+        last_success = read(page.warehouse_dsn, queries.last_success)
+    except Unreadable as problem:
+        return {"healthy": False, "reason": str(problem), "last_success": None, "interval_s": page.every_s}, False
+    healthy, verdict = health.verdict(last_success, page.every_s)
+    body = {
+        "healthy": healthy,
+        "reason": verdict,
+        "last_success": last_success.isoformat() if last_success else None,
+        "interval_s": page.every_s,
+    }
+    return body, healthy
+
+
+class RunLogCollector:
+    """The metrics, read from the run log at each scrape (a fresh registry per scrape holds this)."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    def collect(self):
+        try:
+            data = read(self.page.warehouse_dsn, metrics_data)
+        except Unreadable:
+            data = None
+        up = GaugeMetricFamily("pipeline_warehouse_up", "1 when the page could read the warehouse's run log")
+        up.add_metric([], 1 if data else 0)
+        yield up
+        if not data:
+            return
+        runs = CounterMetricFamily("pipeline_runs", "Runs recorded in the run log, by status", labels=["status"])
+        for status in STATUS_ORDER:
+            runs.add_metric([status], data["by_status"].get(status, 0))
+        yield runs
+        yield gauge("pipeline_last_success_timestamp_seconds", "Start of the last successful run", data["last_success"])
+        yield gauge("pipeline_mart_loaded_timestamp_seconds", "load_ts of the last run that loaded the mart",
+                    data["mart_loaded_until"])  # fmt: skip
+        last = data["last_run"]
+        if last:
+            yield gauge("pipeline_last_run_duration_seconds", "Duration of the last finished run", last["duration_s"])
+            seconds = GaugeMetricFamily(
+                "pipeline_last_run_step_duration_seconds", "Each step's duration in the last run", labels=["step"]
+            )
+            rows = GaugeMetricFamily(
+                "pipeline_last_run_step_rows", "Rows each step wrote in the last run", labels=["step"]
+            )
+            for step in data["last_steps"]:
+                if step["duration_ms"] is not None:
+                    seconds.add_metric([step["step"]], step["duration_ms"] / 1000)
+                rows.add_metric([step["step"]], step["rows_written"] or 0)
+            yield seconds
+            yield rows
+        failing = GaugeMetricFamily("pipeline_checks_failed", "Checks whose latest result found offending rows")
+        failing.add_metric([], sum(not check["latest"]["passed"] for check in data["checks"]))
+        yield failing
+
+
+def gauge(name: str, documentation: str, value) -> GaugeMetricFamily:
+    metric = GaugeMetricFamily(name, documentation)
+    if isinstance(value, datetime):
+        value = value.timestamp()
+    metric.add_metric([], float(value) if value is not None else float("nan"))
+    return metric
+
+
+def metrics_data(conn) -> dict:
+    last_run = queries.last_finished_run(conn)
+    return {
+        "by_status": queries.runs_by_status(conn),
+        "last_success": queries.last_success(conn),
+        "mart_loaded_until": queries.mart_loaded_until(conn),
+        "last_run": last_run,
+        "last_steps": queries.steps_of(conn, [last_run["run_id"]]) if last_run else [],
+        "checks": check_verdicts(queries.recent_checks(conn)),
+    }
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """'3 min ago', 'in 40 s'."""
+    if moment is None:
+        return "never"
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    text = duration(abs(seconds))
+    return f"{text} ago" if seconds >= 0 else f"in {text}"
+
+
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def number(value) -> str:
+    return f"{value:,}" if value is not None else ""
+
+
+def start(app: Flask, host: str, port: int) -> waitress.server.BaseWSGIServer:
+    """Serve the app from a daemon thread (the caller's loop goes on); returns the server, to close."""
+    server = waitress.create_server(app, host=host, port=port, threads=4, ident="course-pipeline")
+    threading.Thread(target=server.run, name="page", daemon=True).start()
+    return server
