@@ -101,10 +101,10 @@ def runs_by_status(conn) -> dict[str, int]:
 
 
 def last_finished_run(conn) -> dict | None:
-    """The last run that ran its steps and ended (not running, not skipped)."""
+    """The last run that ran steps and ended (not running, not skipped)."""
     return conn.execute(
         f"SELECT {RUN_COLUMNS} FROM meta.run r WHERE r.status IN ('success', 'failed', 'interrupted')"
-        " ORDER BY r.run_id DESC LIMIT 1"
+        " AND EXISTS (SELECT FROM meta.run_step s WHERE s.run_id = r.run_id) ORDER BY r.run_id DESC LIMIT 1"
     ).fetchone()
 
 
