@@ -2,7 +2,10 @@
 Only numbers and the rows they stand for are computed here; the templates draw them (and escape
 every name), so no markup is built from database text in Python."""
 
+import math
 from dataclasses import dataclass, field
+
+PREPARE = "(migrations, bindings)"
 
 
 @dataclass
@@ -19,12 +22,11 @@ class Bar:
 
 def scale_max(value: float) -> float:
     """A round axis maximum at or above value: 1, 2 or 5 times a power of ten."""
-    value = max(float(value or 0), 1e-9)
-    magnitude = 10 ** len(str(int(value))) / 10 if value >= 1 else 1.0
-    for step in (1, 2, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+    value = float(value or 0)
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    return next(step * magnitude for step in (1, 2, 5, 10) if value <= step * magnitude * (1 + 1e-9))
 
 
 def run_history(runs: list[dict], width: int = 860, height: int = 90) -> dict:
@@ -64,14 +66,19 @@ def timeline(steps: list[dict], start_s: float, end_s: float, width: int = 560, 
     ends = [step["started_s"] + (step["duration_ms"] or 0) / 1000 for step in steps]
     span = max([end_s - start_s, *(end - start_s for end in ends), 0.001])
     bars = []
-    for index, (step, end) in enumerate(zip(steps, ends, strict=True)):
+    first = min((float(step["started_s"]) for step in steps), default=start_s)
+    if first - start_s > span / 50:  # time before the first step: migrations, bindings, the run lock
+        before = width * (first - start_s) / span
+        bars.append(Bar(0, 4, before, row - 8, "prepare", "before the first step", name=PREPARE))
+    for index, (step, end) in enumerate(zip(steps, ends, strict=True), start=len(bars)):
         x = width * (float(step["started_s"]) - start_s) / span
         bar_width = max(width * (float(end) - float(step["started_s"])) / span, 2)
         ms = step["duration_ms"]
         title = f"{step['step']}: {step['status']}" + (f", {ms} ms" if ms is not None else ", running")
         bars.append(Bar(x, index * row + 4, bar_width, row - 8, step["status"], title, name=step["step"]))
-    ticks = [(width * i / 4, f"{span * i / 4:.1f} s") for i in range(5)]
-    return {"width": width, "height": len(steps) * row + 24, "row": row, "bars": bars, "ticks": ticks, "span": span}
+    every = scale_max(span / 5)
+    ticks = [(width * i * every / span, f"{i * every:g} s") for i in range(int(span / every) + 1)]
+    return {"width": width, "height": len(bars) * row + 24, "row": row, "bars": bars, "ticks": ticks, "span": span}
 
 
 @dataclass
