@@ -87,6 +87,7 @@ class Node:
     layer: str
     x: float
     y: float
+    width: float = 0
     rows: str = ""  # row count, as shown
     written: str = ""  # when a run last wrote it, as shown
     href: str = ""
@@ -98,7 +99,6 @@ class Lineage:
     height: int
     nodes: list[Node]
     paths: list[str] = field(default_factory=list)
-    box_width: int = 250
     box_height: int = 46
 
 
@@ -106,7 +106,6 @@ def lineage(edges: list[tuple[str, str]], layer_of, box_height: int = 46) -> Lin
     """A left-to-right layered drawing of the graph: each table in the column of its longest path from
     a source, ordered within its column by where its inputs stand, and a curve per edge."""
     tables = list(dict.fromkeys(table for edge in edges for table in edge))
-    box_width = max(220, 16 + 8 * max((len(table) for table in tables), default=0))  # 12px bold: < 8px a letter
     inputs = {table: [a for a, b in edges if b == table] for table in tables}
     depth: dict[str, int] = {}
 
@@ -119,20 +118,23 @@ def lineage(edges: list[tuple[str, str]], layer_of, box_height: int = 46) -> Lin
     for table in tables:
         columns.setdefault(depth_of(table), []).append(table)
     gap_x, gap_y = 60, 12
-    position: dict[str, tuple[float, float]] = {}
+    position: dict[str, tuple[float, float, float]] = {}  # x, y, width
+    x = 10
     for column in sorted(columns):
         members = columns[column]
         if column:  # by the mean height of its inputs, to keep edges short and crossings few
             members.sort(key=lambda t: sum(position[a][1] for a in inputs[t]) / max(len(inputs[t]), 1))
+        box_width = max(180, 16 + 7.5 * max(len(table) for table in members))  # 12px bold: under 7.5px a letter
         for index, table in enumerate(members):
-            position[table] = (10 + column * (box_width + gap_x), 10 + index * (box_height + gap_y))
+            position[table] = (x, 10 + index * (box_height + gap_y), box_width)
+        x += box_width + gap_x
     nodes = [Node(table, layer_of(table), *position[table]) for table in tables]
     paths = []
     for a, b in edges:
-        (ax, ay), (bx, by) = position[a], position[b]
-        x1, y1, x2, y2 = ax + box_width, ay + box_height / 2, bx, by + box_height / 2
+        (ax, ay, a_width), (bx, by, _) = position[a], position[b]
+        x1, y1, x2, y2 = ax + a_width, ay + box_height / 2, bx, by + box_height / 2
         middle = (x1 + x2) / 2
         paths.append(f"M{x1:.0f},{y1:.0f} C{middle:.0f},{y1:.0f} {middle:.0f},{y2:.0f} {x2:.0f},{y2:.0f}")
-    width = 20 + len(columns) * (box_width + gap_x) - gap_x
+    width = x - gap_x + 10
     height = 20 + max(len(members) for members in columns.values()) * (box_height + gap_y) if columns else 40
-    return Lineage(width, height, nodes, paths, box_width, box_height)
+    return Lineage(width, height, nodes, paths, box_height)

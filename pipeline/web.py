@@ -207,10 +207,10 @@ def lineage_data(conn, page: Page) -> dict:
             node.rows = f"{count:,} rows" if count is not None else ("view" if not mart_problem else "mart unavailable")
         else:
             count = estimates.get(node.table)
-            node.rows = f"~{count:,} rows" if count is not None else "no estimate yet"
+            node.rows = f"~{count:,} rows" if count is not None else "no estimate"
         write = writes.get(node.table)
         if write:
-            node.written = f"written {when(write['written_at'])} by run {write['run_id']}"
+            node.written = f"run {write['run_id']}, {write['written_at']:%Y-%m-%d %H:%M} UTC"
             node.href = f"/runs/{write['run_id']}"
     return {"lineage": picture, "mart_problem": mart_problem, "mart_database": database}
 
