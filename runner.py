@@ -68,8 +68,15 @@ def command_serve(config: Config, args) -> int:
 def start_page(config: Config, endpoints, every_s: int, port: int, log: Log, next_run=None):
     from pipeline import web
 
+    secrets = secrets_of(*astuple(endpoints))
     page = web.Page(
-        endpoints.warehouse_dsn, endpoints.clickhouse_url, config, every_s, secrets_of(*astuple(endpoints)), next_run
+        endpoints.warehouse_dsn,
+        endpoints.clickhouse_url,
+        config,
+        every_s,
+        secrets,
+        next_run,
+        source_dsn=endpoints.source_dsn,
     )
     host = os.environ.get("UI_HOST") or "127.0.0.1"
     try:

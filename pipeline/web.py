@@ -45,6 +45,7 @@ class Page:
     secrets: list[str] = field(default_factory=list)
     next_run: Callable[[], datetime | None] | None = None  # set when the scheduler serves the page
     refresh_s: int = 30
+    source_dsn: str | None = None  # for the source tables' row estimates on /lineage
 
 
 class Unreadable(Exception):
@@ -199,9 +200,11 @@ def lineage_data(conn, page: Page) -> dict:
     estimates = queries.warehouse_table_rows(conn) if conn else {}
     writes = queries.last_writes(conn) if conn else {}
     mart_rows, mart_problem = mart_table_rows(page, database)
+    source_rows = source_table_rows(page.source_dsn)
     for node in picture.nodes:
         if node.layer == "source":
-            node.rows = "source: not counted"
+            count = source_rows.get(node.table)
+            node.rows = f"~{count:,} rows" if count is not None else "no estimate"
         elif node.layer == "mart":
             count = mart_rows.get(node.table)
             node.rows = f"{count:,} rows" if count is not None else ("view" if not mart_problem else "mart unavailable")
@@ -213,6 +216,22 @@ def lineage_data(conn, page: Page) -> dict:
             node.written = f"run {write['run_id']}, {write['written_at']:%Y-%m-%d %H:%M} UTC"
             node.href = f"/runs/{write['run_id']}"
     return {"lineage": picture, "mart_problem": mart_problem, "mart_database": database}
+
+
+def source_table_rows(source_dsn: str | None) -> dict[str, int]:
+    """Estimated rows of the source's tables, from its own catalog (pg_class.reltuples; the tables are
+    not read). Empty when the source cannot be reached: the page does not wait for it."""
+    if not source_dsn:
+        return {}
+    try:
+        with queries.connect(source_dsn) as conn:
+            rows = conn.execute(
+                "SELECT 'source.' || c.relname AS name, c.reltuples::bigint AS estimate FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            ).fetchall()
+    except psycopg.Error:
+        return {}
+    return {row["name"]: row["estimate"] for row in rows if row["estimate"] >= 0}
 
 
 def mart_table_rows(page: Page, database: str) -> tuple[dict[str, int], str | None]:

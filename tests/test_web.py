@@ -48,8 +48,10 @@ def loaded(pg_server, chdb_path):
         run(endpoints)
     with psycopg.connect(source, autocommit=True) as conn:
         conn.execute("ALTER TABLE stream RENAME COLUMN stream_name TO name")
+        conn.execute("ANALYZE")  # as autovacuum would have: the page shows the source's estimates
     config = Config(source, warehouse, endpoints.clickhouse_url, ROOT / "data")
-    page = web.Page(warehouse, endpoints.clickhouse_url, config, 600, secrets_of(*astuple(endpoints)))
+    secrets = secrets_of(*astuple(endpoints))
+    page = web.Page(warehouse, endpoints.clickhouse_url, config, 600, secrets, source_dsn=source)
     server = web.start(web.create_app(page), "127.0.0.1", 0)
     yield endpoints, f"http://127.0.0.1:{server.effective_port}"
     server.close()
@@ -118,6 +120,8 @@ def test_lineage_shows_every_table_with_its_rows(loaded):
     for table in tables:
         assert f'data-table="{table}"' in svg
     assert "~36 rows" in svg  # the 36 demo lessons, estimated
+    lessons = svg[svg.index('data-table="source.stream_module_lesson"') :]  # estimated in the source (analyzed)
+    assert re.match(r"[^<]*>\s*<rect[^>]*>\s*<text[^>]*>source\.stream_module_lesson</text>\s*<text[^>]*>~36 ", lessons)
     # chDB is open in this process (the runs above), as in `schedule --port`: the page reads its sizes
     data_table = svg[svg.index('data-table="web_mart.dm_courses_modules_lessons_streams_data"') :]
     assert re.match(r'[^<]*>\s*<a href="/runs/1">.*?>(\d+) rows<', data_table, re.S), data_table[:600]
