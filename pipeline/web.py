@@ -391,8 +391,28 @@ def number(value) -> str:
     return f"{value:,}" if value is not None else ""
 
 
-def start(app: Flask, host: str, port: int) -> waitress.server.BaseWSGIServer:
-    """Serve the app from a daemon thread (the caller's loop goes on); returns the server, to close."""
-    server = waitress.create_server(app, host=host, port=port, threads=4, ident="course-pipeline")
-    threading.Thread(target=server.run, name="page", daemon=True).start()
-    return server
+class Server:
+    """waitress serving the app from a daemon thread, so the caller's loop goes on; `close` stops it."""
+
+    def __init__(self, app: Flask, host: str, port: int):
+        self.wsgi = waitress.create_server(app, host=host, port=port, threads=4, ident="course-pipeline")
+        self.effective_port = self.wsgi.effective_port
+        self.closing = threading.Event()
+        threading.Thread(target=self.run, name="page", daemon=True).start()
+
+    def run(self) -> None:
+        try:
+            self.wsgi.run()
+        except OSError:  # its sockets closed under its select(): what closing from another thread does
+            if not self.closing.is_set():
+                raise
+
+    def close(self) -> None:
+        """Let the requests being served finish, then close the listening socket."""
+        self.closing.set()
+        self.wsgi.task_dispatcher.shutdown()
+        self.wsgi.close()
+
+
+def start(app: Flask, host: str, port: int) -> Server:
+    return Server(app, host, port)
