@@ -18,20 +18,18 @@ from datetime import UTC, datetime
 import psycopg
 import waitress
 from flask import Flask, Response, abort, jsonify, render_template, request
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from pipeline import PipelineError, charts, graph, health, mart, transforms
+from pipeline import PipelineError, charts, graph, health, mart, metrics, transforms
 from pipeline import web_queries as queries
 from pipeline.config import ClickHouseURL, Config, scrub
+from pipeline.metrics import STATUS_ORDER
 from pipeline.run import binding_plan, plan_renderer
 from pipeline.warehouse import first_line
+from pipeline.web_queries import Unreadable, check_verdicts, read
 
 GRID_RUNS = 25
 CHART_RUNS = 60
-CHECK_HISTORY = 30
-STATUS_ORDER = ("success", "failed", "interrupted", "skipped", "running")
 
 
 @dataclass
@@ -46,23 +44,6 @@ class Page:
     next_run: Callable[[], datetime | None] | None = None  # set when the scheduler serves the page
     refresh_s: int = 30
     source_dsn: str | None = None  # for the source tables' row estimates on /lineage
-
-
-class Unreadable(Exception):
-    """The warehouse could not be read; str() is the reason, fit for the page."""
-
-
-def read(dsn: str, gather: Callable):
-    """gather(connection) on a fresh read-only connection; Unreadable with a one-line reason if not."""
-    try:
-        with queries.connect(dsn) as conn:
-            return gather(conn)
-    except psycopg.errors.UndefinedTable:
-        raise Unreadable("the run log does not exist yet: no run has started on this warehouse") from None
-    except psycopg.OperationalError as error:
-        raise Unreadable(f"warehouse unreachable: {first_line(error)}") from None
-    except psycopg.Error as error:
-        raise Unreadable(f"warehouse query failed: {first_line(error)}") from None
 
 
 def create_app(page: Page) -> Flask:
@@ -109,10 +90,8 @@ def create_app(page: Page) -> Flask:
         return jsonify(body), 200 if healthy else 503
 
     @app.get("/metrics")
-    def metrics():
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(RunLogCollector(page))
-        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    def metrics_page():
+        return Response(metrics.exposition(page.warehouse_dsn), content_type=CONTENT_TYPE_LATEST)
 
     @app.errorhandler(404)
     def not_found(error):
@@ -275,17 +254,6 @@ def chdb_rows(url: ClickHouseURL, query: str) -> list[tuple]:
         raise Unreadable(str(error)) from None
 
 
-def check_verdicts(results: list[dict]) -> list[dict]:
-    """One entry per check name found in the results: its latest result and its recent history (oldest
-    first). Whatever the checks are called: nothing here lists them."""
-    checks: dict[str, dict] = {}
-    for result in results:  # newest first
-        entry = checks.setdefault(result["check_name"], {"name": result["check_name"], "latest": result, "history": []})
-        if len(entry["history"]) < CHECK_HISTORY:
-            entry["history"].insert(0, result)
-    return sorted(checks.values(), key=lambda entry: (entry["latest"]["passed"], entry["name"]))
-
-
 def healthz_body(page: Page) -> tuple[dict, bool]:
     try:
         last_success = read(page.warehouse_dsn, queries.last_success)
@@ -299,69 +267,6 @@ def healthz_body(page: Page) -> tuple[dict, bool]:
         "interval_s": page.every_s,
     }
     return body, healthy
-
-
-class RunLogCollector:
-    """The metrics, read from the run log at each scrape (a fresh registry per scrape holds this)."""
-
-    def __init__(self, page: Page):
-        self.page = page
-
-    def collect(self):
-        try:
-            data = read(self.page.warehouse_dsn, metrics_data)
-        except Unreadable:
-            data = None
-        up = GaugeMetricFamily("pipeline_warehouse_up", "1 when the page could read the warehouse's run log")
-        up.add_metric([], 1 if data else 0)
-        yield up
-        if not data:
-            return
-        runs = CounterMetricFamily("pipeline_runs", "Runs recorded in the run log, by status", labels=["status"])
-        for status in STATUS_ORDER:
-            runs.add_metric([status], data["by_status"].get(status, 0))
-        yield runs
-        yield gauge("pipeline_last_success_timestamp_seconds", "Start of the last successful run", data["last_success"])
-        yield gauge("pipeline_mart_loaded_timestamp_seconds", "load_ts of the last run that loaded the mart",
-                    data["mart_loaded_until"])  # fmt: skip
-        last = data["last_run"]
-        if last:
-            yield gauge("pipeline_last_run_duration_seconds", "Duration of the last finished run", last["duration_s"])
-            seconds = GaugeMetricFamily(
-                "pipeline_last_run_step_duration_seconds", "Each step's duration in the last run", labels=["step"]
-            )
-            rows = GaugeMetricFamily(
-                "pipeline_last_run_step_rows", "Rows each step wrote in the last run", labels=["step"]
-            )
-            for step in data["last_steps"]:
-                if step["duration_ms"] is not None:
-                    seconds.add_metric([step["step"]], step["duration_ms"] / 1000)
-                rows.add_metric([step["step"]], step["rows_written"] or 0)
-            yield seconds
-            yield rows
-        failing = GaugeMetricFamily("pipeline_checks_failed", "Checks whose latest result found offending rows")
-        failing.add_metric([], sum(not check["latest"]["passed"] for check in data["checks"]))
-        yield failing
-
-
-def gauge(name: str, documentation: str, value) -> GaugeMetricFamily:
-    metric = GaugeMetricFamily(name, documentation)
-    if isinstance(value, datetime):
-        value = value.timestamp()
-    metric.add_metric([], float(value) if value is not None else float("nan"))
-    return metric
-
-
-def metrics_data(conn) -> dict:
-    last_run = queries.last_finished_run(conn)
-    return {
-        "by_status": queries.runs_by_status(conn),
-        "last_success": queries.last_success(conn),
-        "mart_loaded_until": queries.mart_loaded_until(conn),
-        "last_run": last_run,
-        "last_steps": queries.steps_of(conn, [last_run["run_id"]]) if last_run else [],
-        "checks": check_verdicts(queries.recent_checks(conn)),
-    }
 
 
 def when(moment: datetime | None) -> str:

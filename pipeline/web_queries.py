@@ -2,15 +2,19 @@
 connection, read-only, with a statement timeout, so a page never holds a lock a run waits for and a
 slow query gives up instead of piling up. Every query is bounded to the recent part of the log."""
 
+from collections.abc import Callable
+
 import psycopg
 from psycopg.rows import dict_row
 
 from pipeline.config import dsn_parts
+from pipeline.warehouse import first_line
 
 STATEMENT_TIMEOUT_MS = 2000
 CONNECT_TIMEOUT_S = 2
 RECENT_RUNS = 1000  # "when a run last wrote a table" looks this far back
 RECENT_CHECKS = 5000  # check results read for verdicts and history
+CHECK_HISTORY = 30  # results per check shown
 
 
 def connect(dsn: str) -> psycopg.Connection:
@@ -35,6 +39,23 @@ def connect(dsn: str) -> psycopg.Connection:
         application_name="course-pipeline-page",
         row_factory=dict_row,
     )
+
+
+class Unreadable(Exception):
+    """The warehouse could not be read; str() is the reason, fit for the page."""
+
+
+def read(dsn: str, gather: Callable):
+    """gather(connection) on a fresh read-only connection; Unreadable with a one-line reason if not."""
+    try:
+        with connect(dsn) as conn:
+            return gather(conn)
+    except psycopg.errors.UndefinedTable:
+        raise Unreadable("the run log does not exist yet: no run has started on this warehouse") from None
+    except psycopg.OperationalError as error:
+        raise Unreadable(f"warehouse unreachable: {first_line(error)}") from None
+    except psycopg.Error as error:
+        raise Unreadable(f"warehouse query failed: {first_line(error)}") from None
 
 
 RUN_COLUMNS = """
@@ -129,3 +150,14 @@ def last_writes(conn) -> dict[str, dict]:
         [RECENT_RUNS],
     ).fetchall()
     return {row["step"]: row for row in rows}
+
+
+def check_verdicts(results: list[dict]) -> list[dict]:
+    """One entry per check name found in the results: its latest result and its recent history (oldest
+    first). Whatever the checks are called: nothing here lists them."""
+    checks: dict[str, dict] = {}
+    for result in results:  # newest first
+        entry = checks.setdefault(result["check_name"], {"name": result["check_name"], "latest": result, "history": []})
+        if len(entry["history"]) < CHECK_HISTORY:
+            entry["history"].insert(0, result)
+    return sorted(checks.values(), key=lambda entry: (entry["latest"]["passed"], entry["name"]))
