@@ -23,7 +23,6 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pipeline import PipelineError, charts, graph, health, mart, metrics, transforms
 from pipeline import web_queries as queries
 from pipeline.config import ClickHouseURL, Config, scrub
-from pipeline.metrics import STATUS_ORDER
 from pipeline.run import binding_plan, plan_renderer
 from pipeline.warehouse import first_line
 from pipeline.web_queries import Unreadable, check_verdicts, read
@@ -49,7 +48,7 @@ class Page:
 def create_app(page: Page) -> Flask:
     app = Flask(__name__)
     app.jinja_env.filters.update(when=when, ago=ago, number=number)
-    app.jinja_env.globals.update(page=page, status_order=STATUS_ORDER)
+    app.jinja_env.globals.update(page=page)
 
     def render(template: str, **context) -> str:
         return render_template(template, now=datetime.now(UTC), **context)
