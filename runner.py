@@ -2,6 +2,8 @@
 
     python runner.py once      apply pending migrations, run every step once
     python runner.py schedule  run now and then every interval (--every 10m), until SIGTERM
+                               (--port 8080: and serve the operator's page beside it)
+    python runner.py serve     the operator's page alone, over the warehouse's run log (--port 8080)
     python runner.py status    the last runs (--healthcheck: fail when no recent success)
     python runner.py plan      print the SQL a run executes, in order; nothing is executed
     python runner.py graph     the pipeline's dependency graph as Mermaid (--svg FILE with Graphviz)
@@ -16,20 +18,25 @@ import argparse
 import os
 import sys
 import traceback
-from datetime import UTC, datetime, timedelta
+from dataclasses import astuple
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
-from pipeline import PipelineError, graph, mart, scheduler, transforms, warehouse
-from pipeline.config import Config
+from pipeline import PipelineError, alerts, graph, health, mart, scheduler, transforms, warehouse
+from pipeline.config import Config, secrets_of
 from pipeline.log import Log
-from pipeline.run import check_now, plan, plan_renderer, report, report_as_of, resolve, run_once
+from pipeline.run import STOP, check_now, plan, plan_renderer, report, report_as_of, resolve, run_once
 from pipeline.warehouse import first_line
 
 
 def command_once(config: Config, args) -> int:
-    run_once(resolve(config), Log(args.log_format), select=args.select, check=not args.no_check)
+    endpoints, log, since = resolve(config), Log(args.log_format), datetime.now(UTC)
+    try:
+        run_once(endpoints, log, select=args.select, check=not args.no_check)
+    finally:
+        alerts.after_run(endpoints.warehouse_dsn, log, since, secrets_of(*astuple(endpoints)))
     return 0
 
 
@@ -42,7 +49,43 @@ def command_schedule(config: Config, args) -> int:
     every_s = scheduler.parse_interval(args.every)
     full_check_every_s = scheduler.parse_interval(args.full_check_every, "--full-check-every")
     log = Log(args.log_format)
-    return scheduler.serve(resolve(config), every_s, log, full_check_every_s)
+    endpoints = resolve(config)
+    if args.port is not None:
+        start_page(config, endpoints, every_s, args.port, log, next_run=scheduler.next_run)
+    return scheduler.serve(endpoints, every_s, log, full_check_every_s)
+
+
+def command_serve(config: Config, args) -> int:
+    """The operator's page alone, until SIGTERM or SIGINT."""
+    log = Log(args.log_format)
+    server = start_page(config, resolve(config), scheduler.parse_interval(args.every), args.port or 8080, log)
+    scheduler.install_signal_handlers(log)
+    STOP.wait()
+    server.close()
+    log.message(f"page stopped ({STOP.reason})")
+    return 0
+
+
+def start_page(config: Config, endpoints, every_s: int, port: int, log: Log, next_run=None):
+    from pipeline import web
+
+    secrets = secrets_of(*astuple(endpoints))
+    page = web.Page(
+        endpoints.warehouse_dsn,
+        endpoints.clickhouse_url,
+        config,
+        every_s,
+        secrets,
+        next_run,
+        source_dsn=endpoints.source_dsn,
+    )
+    host = os.environ.get("UI_HOST") or "127.0.0.1"
+    try:
+        server = web.start(web.create_app(page), host, port)
+    except OSError as error:
+        raise PipelineError("page", f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    log.message(f"operator's page at http://{host}:{server.effective_port}/")
+    return server
 
 
 def command_status(config: Config, args) -> int:
@@ -76,14 +119,11 @@ def full_check_line(full_check: tuple | None) -> str:
 
 
 def healthcheck(runs: list[tuple], every_s: int) -> int:
-    """0 when the last successful run started less than three intervals ago."""
+    """0 when the last successful run started less than three intervals ago (pipeline/health.py)."""
     successes = [started for _, started, _, status, _, _ in runs if status == "success"]
-    if successes and datetime.now(UTC) - successes[0] < timedelta(seconds=3 * every_s):
-        print(f"healthy: last successful run at {successes[0].isoformat()}")
-        return 0
-    last = successes[0].isoformat() if successes else "never"
-    print(f"unhealthy: last successful run {last}, older than three intervals of {every_s} s")
-    return 1
+    healthy, text = health.verdict(successes[0] if successes else None, every_s)
+    print(text)
+    return 0 if healthy else 1
 
 
 def command_plan(config: Config, args) -> int:
@@ -116,6 +156,7 @@ def command_report(config: Config, args) -> int:
 COMMANDS = {
     "once": command_once,
     "schedule": command_schedule,
+    "serve": command_serve,
     "status": command_status,
     "plan": command_plan,
     "graph": command_graph,
@@ -159,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         help="report: lessons per course as the warehouse knew it then (ISO time, UTC unless it says otherwise)",
     )
     parser.add_argument("--no-check", action="store_true", help="once: skip the data checks after the run")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=os.environ.get("UI_PORT") or None,
+        help="schedule, serve: serve the operator's page on this port (default: UI_PORT; serve: 8080)",
+    )
     parser.add_argument("--svg", help="graph: also write the graph as an SVG to this file (needs Graphviz)")
     parser.add_argument(
         "--healthcheck", action="store_true", help="status: exit 1 unless a run succeeded within three intervals"

@@ -9,6 +9,7 @@ The modules, in the order a run uses them:
     run         one run of the pipeline, step by step
     scheduler   the long-running mode: a run every interval, retries, graceful stop
     log         step lines as text or JSON, and progress on a terminal
+    web         the operator's page (web_queries, charts, metrics, templates/), health, alerts
 """
 
 

@@ -132,3 +132,28 @@ def tls_of(query: dict) -> tuple[tuple[str, object], ...]:
             value = value.lower() in ("1", "true")
         tls.append((key, value))
     return tuple(tls)
+
+
+def secrets_of(*dsns: str | None) -> list[str]:
+    """The passwords in these DSNs or ClickHouse URLs, and the DSNs themselves, longest first: what
+    must never reach a page, a metric or an alert."""
+    found = set()
+    for dsn in filter(None, dsns):
+        found.add(dsn)
+        if dsn.startswith(("clickhouse://", "chdb://")):
+            found.add(unquote(urlsplit(dsn).password or ""))
+        else:
+            try:
+                found.add(conninfo_to_dict(dsn).get("password") or "")
+            except Exception:
+                pass  # a malformed DSN: the DSN itself is still masked
+    return sorted(filter(None, found), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """text with every secret, also in its HTML-escaped form, replaced by ********."""
+    from html import escape
+
+    for secret in secrets:
+        text = text.replace(secret, "********").replace(escape(secret), "********")
+    return text

@@ -11,10 +11,13 @@ import os
 import re
 import signal
 import threading
+from dataclasses import astuple
+from datetime import UTC, datetime, timedelta
 
 import schedule
 
-from pipeline import ChecksFailed, PipelineError, RunInterrupted
+from pipeline import ChecksFailed, PipelineError, RunInterrupted, alerts
+from pipeline.config import secrets_of
 from pipeline.log import Log
 from pipeline.run import STOP, Endpoints, run_once
 
@@ -35,7 +38,16 @@ def parse_interval(text: str, what: str = "the schedule interval") -> int:
 
 def run_with_retries(endpoints: Endpoints, log: Log, full_check_every_s: int | None = None) -> str:
     """One scheduled run (and the whole-table checks when they are due); returns how it ended: success,
-    skipped, failed, interrupted or checks failed."""
+    skipped, failed, interrupted or checks failed. Then alerts on what changed (pipeline/alerts.py),
+    unless the run was skipped for another's."""
+    since = datetime.now(UTC)
+    outcome = attempt_run(endpoints, log, full_check_every_s)
+    if outcome != "skipped":
+        alerts.after_run(endpoints.warehouse_dsn, log, since, secrets_of(*astuple(endpoints)))
+    return outcome
+
+
+def attempt_run(endpoints: Endpoints, log: Log, full_check_every_s: int | None) -> str:
     for attempt in range(1, RETRY_ATTEMPTS + 1):
         try:
             result = run_once(endpoints, log, when_busy="skip", full_check_every=full_check_every_s)
@@ -55,6 +67,12 @@ def run_with_retries(endpoints: Endpoints, log: Log, full_check_every_s: int | N
             if STOP.wait(delay):
                 return "interrupted"
     return "failed"
+
+
+def next_run() -> datetime | None:
+    """When the scheduler starts its next run (None before it is set up)."""
+    idle = schedule.idle_seconds()
+    return None if idle is None else datetime.now(UTC) + timedelta(seconds=idle)
 
 
 def install_signal_handlers(log: Log) -> None:
