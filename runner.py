@@ -29,7 +29,14 @@ from pipeline.warehouse import first_line
 
 
 def command_once(config: Config, args) -> int:
-    run_once(resolve(config), Log(args.log_format), select=args.select, check=not args.no_check)
+    run_once(
+        resolve(config),
+        Log(args.log_format),
+        select=args.select,
+        check=not args.no_check,
+        max_delete_share=config.max_delete_share,
+        allow_mass_delete=args.allow_mass_delete,
+    )
     return 0
 
 
@@ -41,7 +48,7 @@ def command_check(config: Config, args) -> int:
 def command_schedule(config: Config, args) -> int:
     every_s = scheduler.parse_interval(args.every)
     log = Log(args.log_format)
-    return scheduler.serve(resolve(config), every_s, log)
+    return scheduler.serve(resolve(config), every_s, log, config.max_delete_share)
 
 
 def command_status(config: Config, args) -> int:
@@ -142,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         help="report: lessons per course as the warehouse knew it then (ISO time, UTC unless it says otherwise)",
     )
     parser.add_argument("--no-check", action="store_true", help="once: skip the data checks after the run")
+    parser.add_argument(
+        "--allow-mass-delete",
+        action="store_true",
+        help="once: let this run mark deleted more than MAX_DELETE_SHARE of an entity (default half)",
+    )
     parser.add_argument("--svg", help="graph: also write the graph as an SVG to this file (needs Graphviz)")
     parser.add_argument(
         "--healthcheck", action="store_true", help="status: exit 1 unless a run succeeded within three intervals"

@@ -28,6 +28,7 @@ class Config:
     data_dir: Path
     warehouse_dsn_for_mart: str | None = None  # the warehouse as ClickHouse reaches it, if not as we do
     warehouse_admin_dsn: str | None = None  # the schema's owner, for migrations and the source binding
+    max_delete_share: float = 0.5  # a run marking more of an entity's current keys deleted is refused
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -38,7 +39,19 @@ class Config:
             warehouse_dsn_for_mart=env.get("WAREHOUSE_DSN_FOR_MART") or None,
             warehouse_admin_dsn=env.get("WAREHOUSE_ADMIN_DSN") or None,
             data_dir=Path(env.get("DATA_DIR") or Path(__file__).resolve().parent.parent / "data").resolve(),
+            max_delete_share=share(env.get("MAX_DELETE_SHARE") or "0.5", "MAX_DELETE_SHARE"),
         )
+
+
+def share(text: str, name: str) -> float:
+    """A share between 0 and 1 (0.5 is half), or a clear error naming the variable."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise PipelineError("config", f"{name} must be a share between 0 and 1 (0.5 is half), got {text!r}")
+    return value
 
 
 def dsn_parts(dsn: str, database: str) -> dict:

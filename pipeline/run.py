@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from pipeline import ChecksFailed, PipelineError, RunInterrupted, checks, embedded, mart, transforms, warehouse
+from pipeline import ChecksFailed, PipelineError, RunInterrupted, checks, embedded, guard, mart, transforms, warehouse
 from pipeline.config import Config, dsn_parts
 from pipeline.log import Log
 from pipeline.warehouse import first_line
@@ -83,12 +83,16 @@ def run_once(
     when_busy: str = "wait",
     select: list[str] | None = None,
     check: bool = True,
+    max_delete_share: float = guard.DEFAULT_MAX_DELETE_SHARE,
+    allow_mass_delete: bool = False,
 ) -> list[StepResult] | None:
     """Run the whole pipeline once; raise PipelineError naming the database that failed.
 
     One run at a time per warehouse: when another run holds the lock, wait for it (when_busy="wait")
     or record a skipped run and return None (when_busy="skip"). After a complete run the data checks
-    run (check=False skips them) and are recorded with it."""
+    run (check=False skips them) and are recorded with it. A run that would mark deleted more than
+    `max_delete_share` of an entity's current keys, or all of them, fails before writing the vault
+    (pipeline/guard.py), unless `allow_mass_delete`."""
     log = log or Log()
     meta = warehouse.connect(endpoints.warehouse_dsn, autocommit=True)
     try:
@@ -104,7 +108,8 @@ def run_once(
         for migration in mart.migrate(the_mart):
             log.message(f"mart migration applied: {migration}")
         mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
-        results = run_steps(meta, endpoints, the_mart, log, select)
+        deletes = guard.Limit(max_delete_share, allow_mass_delete)
+        results = run_steps(meta, endpoints, the_mart, log, select, deletes)
         if check and not select:
             report_checks(checks.run_checks(meta, the_mart, warehouse.last_run_id(meta)), log)
         return results
@@ -148,7 +153,7 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
 
 
 def run_steps(
-    meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log, select=None
+    meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log, select, deletes: guard.Limit
 ) -> list[StepResult]:
     loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
     run_id, load_ts = warehouse.start_run(meta)
@@ -175,7 +180,11 @@ def run_steps(
         if select:
             steps = transforms.select(steps, select)
         log.message(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}", run_id=run_id)
-        run_in_parallel(steps, run_one, done, workers=PARALLEL_STEPS)
+        # the delta first; the guard reads it before any step writes the vault or the mart
+        delta = guard.delta_steps(steps)
+        run_in_parallel(transforms.only(steps, delta), run_one, done, workers=PARALLEL_STEPS)
+        guard.check(meta, delta, deletes, log)
+        run_in_parallel(transforms.only(steps, steps.keys() - delta), run_one, done, workers=PARALLEL_STEPS)
     except BaseException as error:
         status = "interrupted" if isinstance(error, RunInterrupted | KeyboardInterrupt) else "failed"
         record_end(meta, run_id, status, str(error) or type(error).__name__)

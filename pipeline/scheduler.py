@@ -15,6 +15,7 @@ import threading
 import schedule
 
 from pipeline import ChecksFailed, PipelineError, RunInterrupted
+from pipeline.guard import DEFAULT_MAX_DELETE_SHARE
 from pipeline.log import Log
 from pipeline.run import STOP, Endpoints, run_once
 
@@ -32,11 +33,11 @@ def parse_interval(text: str) -> int:
     return int(match.group(1)) * UNITS[match.group(2) or "s"]
 
 
-def run_with_retries(endpoints: Endpoints, log: Log) -> str:
+def run_with_retries(endpoints: Endpoints, log: Log, max_delete_share: float = DEFAULT_MAX_DELETE_SHARE) -> str:
     """One scheduled run; returns how it ended: success, skipped, failed, interrupted or checks failed."""
     for attempt in range(1, RETRY_ATTEMPTS + 1):
         try:
-            result = run_once(endpoints, log, when_busy="skip")
+            result = run_once(endpoints, log, when_busy="skip", max_delete_share=max_delete_share)
             return "skipped" if result is None else "success"
         except RunInterrupted as error:
             log.message(f"run interrupted: {error}", status="interrupted")
@@ -77,12 +78,12 @@ def install_signal_handlers(log: Log) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def serve(endpoints: Endpoints, every_s: int, log: Log) -> int:
+def serve(endpoints: Endpoints, every_s: int, log: Log, max_delete_share: float = DEFAULT_MAX_DELETE_SHARE) -> int:
     """Run now and then every `every_s` seconds until a stop is requested; exit status 0."""
     install_signal_handlers(log)
     log.message(f"scheduler started: a run now and then every {every_s} s")
-    schedule.every(every_s).seconds.do(run_with_retries, endpoints, log)
-    run_with_retries(endpoints, log)
+    schedule.every(every_s).seconds.do(run_with_retries, endpoints, log, max_delete_share)
+    run_with_retries(endpoints, log, max_delete_share)
     while not STOP.is_set():
         schedule.run_pending()
         STOP.wait(min(1.0, max(schedule.idle_seconds() or 0, 0.05)))
