@@ -13,6 +13,7 @@ Whatever is not configured comes from the embedded default in DATA_DIR (see READ
 """
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -159,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         "--healthcheck", action="store_true", help="status: exit 1 unless a run succeeded within three intervals"
     )
     args = parser.parse_args(argv)
+    if not args.debug:  # libraries' log records (clickhouse-driver logs a failed connection with its
+        logging.disable(logging.CRITICAL)  # traceback) stay out: an error is reported in one line
     try:
         return COMMANDS[args.command](Config.from_env(), args)
     except PipelineError as error:

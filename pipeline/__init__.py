@@ -18,6 +18,7 @@ class PipelineError(Exception):
     def __init__(self, database: str, message: str, transient: bool = False):
         super().__init__(f"{database}: {message}")
         self.database = database
+        self.reason = message
         self.transient = transient  # worth retrying: a server restarting, a serialization failure
 
 

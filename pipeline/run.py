@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from pipeline import ChecksFailed, PipelineError, RunInterrupted, checks, embedded, guard, mart, transforms, warehouse
-from pipeline.config import Config, dsn_parts
+from pipeline.config import Config, dsn_parts, hide_password, masked_repr
 from pipeline.log import Log
 from pipeline.warehouse import first_line
 
@@ -43,6 +43,8 @@ class Endpoints:
     clickhouse_url: str
     warehouse_dsn_for_mart: str | None = None
     warehouse_admin_dsn: str | None = None
+
+    __repr__ = masked_repr
 
     @property
     def warehouse_admin(self) -> str:
@@ -113,6 +115,9 @@ def run_once(
         if check and not select:
             report_checks(checks.run_checks(meta, the_mart, warehouse.last_run_id(meta)), log)
         return results
+    except psycopg.Error as error:  # the run log's own statements: the warehouse failed, or the source
+        database, reason = warehouse.blame(error)
+        raise PipelineError(database, reason, transient=warehouse.is_transient(error)) from None
     finally:
         meta.close()
 
@@ -140,15 +145,15 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
     for migration in warehouse.migrate(endpoints.warehouse_admin):
         log.message(f"warehouse migration applied: {migration}")
     runner = dsn_parts(endpoints.warehouse_dsn, "warehouse").get("user") if endpoints.warehouse_admin_dsn else None
+    warehouse.abandon_stale_runs(meta)
     try:
-        warehouse.abandon_stale_runs(meta)
         if endpoints.warehouse_admin_dsn:
             with warehouse.connect(endpoints.warehouse_admin_dsn, autocommit=True) as admin:
                 warehouse.bind_source(admin, endpoints.source_dsn, runner=runner)
         else:
             warehouse.bind_source(meta, endpoints.source_dsn)
     except psycopg.Error as error:
-        message = f"cannot bind the source server: {first_line(error)}"
+        message = f"cannot bind the source server: {hide_password(first_line(error), endpoints.source_dsn)}"
         raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
 
 
@@ -272,17 +277,24 @@ def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work,
         else:
             rows = the_mart.run_script(sql)
     except BaseException as error:
-        message = f"step {step} failed: {first_line(error)}"
-        ms = elapsed_ms(started)
-        warehouse.finish_step(meta, run_id, step, "failed", None, ms, message)
-        if isinstance(error, psycopg.Error):
-            raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
-        if isinstance(error, PipelineError):
-            raise PipelineError(error.database, message) from None
-        raise
+        database, reason = explain(error)
+        message = f"step {step} failed: {reason}"
+        warehouse.finish_step(meta, run_id, step, "failed", None, elapsed_ms(started), message)
+        if database is None:
+            raise
+        raise PipelineError(database, message, transient=warehouse.is_transient(error)) from None
     ms = elapsed_ms(started)
     warehouse.finish_step(meta, run_id, step, "success", rows, ms)
     return StepResult(step, transform.engine, rows, ms)
+
+
+def explain(error: BaseException) -> tuple[str | None, str]:
+    """The database an error comes from (None: no database's, a bug or an interrupt) and its reason."""
+    if isinstance(error, psycopg.Error):
+        return warehouse.blame(error)
+    if isinstance(error, PipelineError):
+        return error.database, error.reason
+    return None, first_line(error)
 
 
 def execute_in_warehouse(work: psycopg.Connection, sql: str, table: str) -> int:
