@@ -9,7 +9,6 @@ from jinja2 import Environment, StrictUndefined
 
 from pipeline import PipelineError, warehouse
 from pipeline.mart import Mart, warehouse_table
-from pipeline.warehouse import first_line
 
 ROOT = Path(__file__).resolve().parent.parent / "checks"
 EXAMPLES = 5
@@ -45,8 +44,11 @@ def run_check(path: Path, meta, the_mart: Mart) -> CheckResult:
     counted = f"SELECT count(*) OVER () AS failures, tbl, offending_key FROM ({query}) AS offending LIMIT {EXAMPLES}"
     try:
         rows = meta.execute(counted).fetchall() if database == "warehouse" else the_mart.execute(counted)
-    except Exception as error:
-        raise PipelineError(database, f"check {path.stem} could not run: {first_line(error)}") from None
+    except PipelineError as error:
+        raise PipelineError(error.database, f"check {path.stem} could not run: {error.reason}") from None
+    except Exception as error:  # in the warehouse: its own failure, or the source's through postgres_fdw
+        failed, reason = warehouse.blame(error)
+        raise PipelineError(failed, f"check {path.stem} could not run: {reason}") from None
     failures = rows[0][0] if rows else 0
     return CheckResult(path.stem, database, failures, [f"{table} {key}" for _, table, key in rows])
 

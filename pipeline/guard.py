@@ -44,14 +44,16 @@ def delta_steps(steps: dict) -> set[str]:
 
 def deletions(conn: psycopg.Connection, delta: set[str]) -> list[tuple[str, int, int]]:
     """Per entity staged by the `delta` steps: the keys this run would mark deleted, and the vault's
-    current keys (counted only when some vanished: counting 1M current lessons costs a scan)."""
+    current keys. Staging is read only when the vault holds the entity (a first load stages every
+    row, none vanished), the current keys only when some vanished (1M current lessons cost a scan)."""
     counts = []
     for name in sorted(delta):
         entity = name.removeprefix("stg_")
-        staged = sql.Identifier("staging", name)
-        (vanished,) = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE vanished").format(staged)).fetchone()
+        staged, current_table = sql.Identifier("staging", name), sql.Identifier("vault", f"cur_{entity}")
+        (vanished,) = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE vanished AND EXISTS (SELECT FROM {})").format(staged, current_table)
+        ).fetchone()
         if vanished:
-            current_table = sql.Identifier("vault", f"cur_{entity}")
             (current,) = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(current_table)).fetchone()
             counts.append((entity, vanished, current))
     return counts

@@ -264,3 +264,17 @@ def test_a_binding_error_never_echoes_the_password(pipeline):
     assert mart.quote(password) in echoed  # the server's own message carries the statement
     assert mart.quote(password)[1:-1] not in hide_password(echoed, dsn)
     assert "********" in hide_password(echoed, dsn)
+
+
+def test_a_data_check_that_cannot_read_the_source_names_it(pg_server, tmp_path):
+    env = {
+        "SOURCE_DSN": demo_source(pg_server, "src_err_check"),
+        "WAREHOUSE_DSN": embedded.ensure_warehouse(pg_server, "wh_err_check"),
+        "CLICKHOUSE_URL": f"chdb://{tmp_path}/chdb",
+    }
+    assert run_cli("once", "--no-check", env=env).returncode == 0
+    with psycopg.connect(env["SOURCE_DSN"], autocommit=True) as conn:
+        conn.execute("ALTER TABLE course RENAME TO courses")
+    result = run_cli("check", env=env)
+    assert_one_line_error(result, "source", "check source_matches_vault could not run:")
+    assert 'relation "public.course" does not exist' in result.stderr
