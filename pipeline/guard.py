@@ -42,10 +42,11 @@ def delta_steps(steps: dict) -> set[str]:
     }
 
 
-def deletions(conn: psycopg.Connection, delta: set[str]) -> list[tuple[str, int, int]]:
+def deletions(conn: psycopg.Connection, delta: set[str], max_share: float) -> list[tuple[str, int, int]]:
     """Per entity staged by the `delta` steps: the keys this run would mark deleted, and the vault's
     current keys. Staging is read only when the vault holds the entity (a first load stages every
-    row, none vanished), the current keys only when some vanished (1M current lessons cost a scan)."""
+    row, none vanished). The current keys are counted only so far as decides the matter: past
+    vanished / max_share of them the delete is not a mass delete (counting 1M lessons took 50 ms)."""
     counts = []
     for name in sorted(delta):
         entity = name.removeprefix("stg_")
@@ -54,12 +55,16 @@ def deletions(conn: psycopg.Connection, delta: set[str]) -> list[tuple[str, int,
             sql.SQL("SELECT count(*) FROM {} WHERE vanished AND EXISTS (SELECT FROM {})").format(staged, current_table)
         ).fetchone()
         if vanished:
-            (current,) = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(current_table)).fetchone()
+            enough = int(vanished / max_share) + 1 if max_share else None
+            counted = sql.SQL("SELECT count(*) FROM (SELECT FROM {} LIMIT %s) AS current").format(current_table)
+            (current,) = conn.execute(counted, [enough]).fetchone()
             counts.append((entity, vanished, current))
     return counts
 
 
 def is_mass_delete(vanished: int, current: int, max_share: float) -> bool:
+    """More than max_share of the current keys, or all of them (a current count that stopped at
+    vanished / max_share + 1 decides the same as the whole count)."""
     return vanished > 0 and (vanished > max_share * current or vanished >= current)
 
 
@@ -69,7 +74,7 @@ def check(conn: psycopg.Connection, delta: set[str], limit: Limit, log) -> None:
     max_share = limit.max_share
     too_many = [
         (entity, vanished, current)
-        for entity, vanished, current in deletions(conn, delta)
+        for entity, vanished, current in deletions(conn, delta, max_share)
         if is_mass_delete(vanished, current, max_share)
     ]
     if not too_many:
