@@ -7,6 +7,7 @@ The modules, in the order a run uses them:
     mart        ClickHouse (server or chDB): connections, migrations, the warehouse binding
     transforms  the SQL templates: discovery, rendering, dependency order
     run         one run of the pipeline, step by step
+    guard       the mass-delete guard between the staging and the vault steps
     scheduler   the long-running mode: a run every interval, retries, graceful stop
     log         step lines as text or JSON, and progress on a terminal
 """
