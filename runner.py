@@ -15,6 +15,7 @@ Whatever is not configured comes from the embedded default in DATA_DIR (see READ
 """
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -34,7 +35,14 @@ from pipeline.warehouse import first_line
 def command_once(config: Config, args) -> int:
     endpoints, log, since = resolve(config), Log(args.log_format), datetime.now(UTC)
     try:
-        run_once(endpoints, log, select=args.select, check=not args.no_check)
+        run_once(
+            endpoints,
+            log,
+            select=args.select,
+            check=not args.no_check,
+            max_delete_share=config.max_delete_share,
+            allow_mass_delete=args.allow_mass_delete,
+        )
     finally:
         alerts.after_run(endpoints.warehouse_dsn, log, since, secrets_of(*astuple(endpoints)))
     return 0
@@ -52,7 +60,7 @@ def command_schedule(config: Config, args) -> int:
     endpoints = resolve(config)
     if args.port is not None:
         start_page(config, endpoints, every_s, args.port, log, next_run=scheduler.next_run)
-    return scheduler.serve(endpoints, every_s, log, full_check_every_s)
+    return scheduler.serve(endpoints, every_s, log, full_check_every_s, config.max_delete_share)
 
 
 def command_serve(config: Config, args) -> int:
@@ -206,11 +214,18 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("UI_PORT") or None,
         help="schedule, serve: serve the operator's page on this port (default: UI_PORT; serve: 8080)",
     )
+    parser.add_argument(
+        "--allow-mass-delete",
+        action="store_true",
+        help="once: let this run mark deleted more than MAX_DELETE_SHARE of an entity (default half)",
+    )
     parser.add_argument("--svg", help="graph: also write the graph as an SVG to this file (needs Graphviz)")
     parser.add_argument(
         "--healthcheck", action="store_true", help="status: exit 1 unless a run succeeded within three intervals"
     )
     args = parser.parse_args(argv)
+    if not args.debug:  # libraries' log records (clickhouse-driver logs a failed connection with its
+        logging.disable(logging.CRITICAL)  # traceback) stay out: an error is reported in one line
     try:
         return COMMANDS[args.command](Config.from_env(), args)
     except PipelineError as error:

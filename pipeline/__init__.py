@@ -7,6 +7,7 @@ The modules, in the order a run uses them:
     mart        ClickHouse (server or chDB): connections, migrations, the warehouse binding
     transforms  the SQL templates: discovery, rendering, dependency order
     run         one run of the pipeline, step by step
+    guard       the mass-delete guard between the staging and the vault steps
     scheduler   the long-running mode: a run every interval, retries, graceful stop
     log         step lines as text or JSON, and progress on a terminal
     web         the operator's page (web_queries, charts, metrics, templates/), health, alerts
@@ -19,6 +20,7 @@ class PipelineError(Exception):
     def __init__(self, database: str, message: str, transient: bool = False):
         super().__init__(f"{database}: {message}")
         self.database = database
+        self.reason = message
         self.transient = transient  # worth retrying: a server restarting, a serialization failure
 
 

@@ -8,6 +8,7 @@ SIGKILL when the thread that started it ends (start it from the main thread), so
 leaves no engine holding the data directory.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -70,9 +71,15 @@ class ChdbProcess:
 
 
 def serve(path: str, pipe: Connection) -> None:
-    """The worker: open chDB at path, then answer (kind, query) messages until the pipe closes."""
+    """The worker: open chDB at path, then answer (kind, query) messages until the pipe closes. A
+    runner that stopped early (an error elsewhere) closed it mid-answer: that ends the worker quietly."""
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when to stop, not a Ctrl-C
+    with contextlib.suppress(EOFError, OSError):
+        answer_until_closed(path, pipe)
+
+
+def answer_until_closed(path: str, pipe: Connection) -> None:
     try:
         import chdb
 
@@ -84,7 +91,7 @@ def serve(path: str, pipe: Connection) -> None:
     while True:
         try:
             kind, query = pipe.recv()
-        except (EOFError, KeyboardInterrupt):
+        except KeyboardInterrupt:
             return
         try:
             pipe.send(("ok", answer(connection, kind, query)))

@@ -16,7 +16,6 @@ from jinja2 import Environment, StrictUndefined
 from pipeline import PipelineError, warehouse
 from pipeline.mart import Mart, warehouse_table
 from pipeline.transforms import sql_timestamp
-from pipeline.warehouse import first_line
 
 ROOT = Path(__file__).resolve().parent.parent / "checks"
 DATABASES = ("mart", "warehouse")
@@ -78,8 +77,11 @@ def run_check(path: Path, meta, the_mart: Mart, scope: Scope = FULL) -> CheckRes
     started = time.monotonic()
     try:
         rows = meta.execute(counted).fetchall() if database == "warehouse" else the_mart.execute(counted)
-    except Exception as error:
-        raise PipelineError(database, f"check {path.stem} could not run: {first_line(error)}") from None
+    except PipelineError as error:
+        raise PipelineError(error.database, f"check {path.stem} could not run: {error.reason}") from None
+    except Exception as error:  # in the warehouse: its own failure, or the source's through postgres_fdw
+        failed, reason = warehouse.blame(error)
+        raise PipelineError(failed, f"check {path.stem} could not run: {reason}") from None
     failures = rows[0][0] if rows else 0
     ms = round((time.monotonic() - started) * 1000)
     return CheckResult(path.stem, database, failures, [f"{table} {key}" for _, table, key in rows], ms)

@@ -2,15 +2,16 @@
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pipeline import PipelineError
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+MASK = "********"
 
 
 def identifier(value: str, what: str) -> str:
@@ -18,6 +19,49 @@ def identifier(value: str, what: str) -> str:
     if not IDENTIFIER.fullmatch(value):
         raise PipelineError("config", f"{what} must be a plain identifier (letters, digits, _), got {value!r}")
     return value
+
+
+def masked(dsn: str | None) -> str | None:
+    """A DSN or URL fit to show: its password replaced by ********; nothing of it if it cannot be read."""
+    if not dsn:
+        return dsn
+    if dsn.startswith(("clickhouse://", "chdb://")):
+        parts = urlsplit(dsn)
+        login, _, address = parts.netloc.rpartition("@")
+        if ":" not in login:
+            return dsn
+        return parts._replace(netloc=f"{login.partition(':')[0]}:{MASK}@{address}").geturl()
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception:
+        return "(not a valid connection string)"
+    if "password" in params:
+        params["password"] = MASK
+    return make_conninfo("", **params)
+
+
+def hide_password(text: str, dsn: str) -> str:
+    """A server's error about a statement that carried the DSN's password, with that password masked
+    as written and as quoted in SQL (a syntax error quotes the statement from where it failed)."""
+    try:
+        password = conninfo_to_dict(dsn).get("password")
+    except Exception:
+        return text
+    if not password:
+        return text
+    for form in (password, password.replace("'", "''"), password.replace("\\", "\\\\").replace("'", "\\'")):
+        text = text.replace(form, MASK)
+    return text
+
+
+def masked_repr(self) -> str:
+    """A dataclass's repr with its DSNs and URLs (the fields whose names say dsn or url) masked."""
+    shown = [
+        f"{f.name}={masked(value) if 'dsn' in f.name or 'url' in f.name else value!r}"
+        for f in fields(self)
+        for value in [getattr(self, f.name)]
+    ]
+    return f"{type(self).__name__}({', '.join(shown)})"
 
 
 @dataclass(frozen=True)
@@ -28,6 +72,9 @@ class Config:
     data_dir: Path
     warehouse_dsn_for_mart: str | None = None  # the warehouse as ClickHouse reaches it, if not as we do
     warehouse_admin_dsn: str | None = None  # the schema's owner, for migrations and the source binding
+    max_delete_share: float = 0.5  # a run marking more of an entity's current keys deleted is refused
+
+    __repr__ = masked_repr
 
     @classmethod
     def from_env(cls, env=os.environ) -> "Config":
@@ -38,7 +85,19 @@ class Config:
             warehouse_dsn_for_mart=env.get("WAREHOUSE_DSN_FOR_MART") or None,
             warehouse_admin_dsn=env.get("WAREHOUSE_ADMIN_DSN") or None,
             data_dir=Path(env.get("DATA_DIR") or Path(__file__).resolve().parent.parent / "data").resolve(),
+            max_delete_share=share(env.get("MAX_DELETE_SHARE") or "0.5", "MAX_DELETE_SHARE"),
         )
+
+
+def share(text: str, name: str) -> float:
+    """A share between 0 and 1 (0.5 is half), or a clear error naming the variable."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise PipelineError("config", f"{name} must be a share between 0 and 1 (0.5 is half), got {text!r}")
+    return value
 
 
 def dsn_parts(dsn: str, database: str) -> dict:
@@ -69,7 +128,7 @@ class ClickHouseURL:
     host: str = ""
     port: int = 9000
     user: str = "default"
-    password: str = ""
+    password: str = field(default="", repr=False)
     tls: tuple[tuple[str, object], ...] = ()  # clickhouse-driver's TLS arguments, from the TLS options
 
     @classmethod

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from pipeline import ChecksFailed, PipelineError, RunInterrupted, checks, embedded, mart, transforms, warehouse
-from pipeline.config import Config, dsn_parts
+from pipeline import ChecksFailed, PipelineError, RunInterrupted, checks, embedded, guard, mart, transforms, warehouse
+from pipeline.config import Config, dsn_parts, hide_password, masked_repr
 from pipeline.log import Log
 from pipeline.warehouse import first_line
 
@@ -43,6 +43,8 @@ class Endpoints:
     clickhouse_url: str
     warehouse_dsn_for_mart: str | None = None
     warehouse_admin_dsn: str | None = None
+
+    __repr__ = masked_repr
 
     @property
     def warehouse_admin(self) -> str:
@@ -84,13 +86,17 @@ def run_once(
     select: list[str] | None = None,
     check: bool = True,
     full_check_every: int | None = None,
+    max_delete_share: float = guard.DEFAULT_MAX_DELETE_SHARE,
+    allow_mass_delete: bool = False,
 ) -> list[StepResult] | None:
     """Run the whole pipeline once; raise PipelineError naming the database that failed.
 
     One run at a time per warehouse: when another run holds the lock, wait for it (when_busy="wait")
     or record a skipped run and return None (when_busy="skip"). After a complete run the data checks
     run on what it touched (check=False skips them) and are recorded with it; then, when the last
-    whole-table checks are older than full_check_every seconds, those too."""
+    whole-table checks are older than full_check_every seconds, those too. A run that would mark
+    deleted more than `max_delete_share` of an entity's current keys, or all of them, fails before
+    writing the vault (pipeline/guard.py), unless `allow_mass_delete`."""
     log = log or Log()
     meta = warehouse.connect(endpoints.warehouse_dsn, autocommit=True)
     try:
@@ -107,7 +113,8 @@ def run_once(
             log.message(f"mart migration applied: {migration}")
         mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
         loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
-        run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, loaded_until)
+        deletes = guard.Limit(max_delete_share, allow_mass_delete)
+        run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, loaded_until, deletes)
         if check and not select:
             scope = checks.Scope(run_ts=load_ts, whole=loaded_until is None)
             report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id, scope), log, scope)
@@ -115,6 +122,9 @@ def run_once(
                 log.message(f"the whole-table checks are due (every {full_check_every} s)")
                 report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id), log, checks.FULL)
         return results
+    except psycopg.Error as error:  # the run log's own statements: the warehouse failed, or the source
+        database, reason = warehouse.blame(error)
+        raise PipelineError(database, reason, transient=warehouse.is_transient(error)) from None
     finally:
         meta.close()
 
@@ -153,20 +163,26 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
     for migration in warehouse.migrate(endpoints.warehouse_admin):
         log.message(f"warehouse migration applied: {migration}")
     runner = dsn_parts(endpoints.warehouse_dsn, "warehouse").get("user") if endpoints.warehouse_admin_dsn else None
+    warehouse.abandon_stale_runs(meta)
     try:
-        warehouse.abandon_stale_runs(meta)
         if endpoints.warehouse_admin_dsn:
             with warehouse.connect(endpoints.warehouse_admin_dsn, autocommit=True) as admin:
                 warehouse.bind_source(admin, endpoints.source_dsn, runner=runner)
         else:
             warehouse.bind_source(meta, endpoints.source_dsn)
     except psycopg.Error as error:
-        message = f"cannot bind the source server: {first_line(error)}"
+        message = f"cannot bind the source server: {hide_password(first_line(error), endpoints.source_dsn)}"
         raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
 
 
 def run_steps(
-    meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log, select, loaded_until
+    meta: psycopg.Connection,
+    endpoints: Endpoints,
+    the_mart: mart.Mart,
+    log,
+    select,
+    loaded_until,
+    deletes: guard.Limit,
 ) -> tuple[int, datetime, list[StepResult]]:
     """Every step of one run, recorded as run `run_id`; returns it with its load_ts and the steps' results.
     `loaded_until` is the load_ts of the last run that reached the mart (None: the mart is empty)."""
@@ -194,7 +210,11 @@ def run_steps(
         if select:
             steps = transforms.select(steps, select)
         log.message(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}", run_id=run_id)
-        run_in_parallel(steps, run_one, done, workers=PARALLEL_STEPS)
+        # the delta first; the guard reads it before any step writes the vault or the mart
+        delta = guard.delta_steps(steps)
+        run_in_parallel(transforms.only(steps, delta), run_one, done, workers=PARALLEL_STEPS)
+        guard.check(meta, delta, deletes, log)
+        run_in_parallel(transforms.only(steps, steps.keys() - delta), run_one, done, workers=PARALLEL_STEPS)
     except BaseException as error:
         status = "interrupted" if isinstance(error, RunInterrupted | KeyboardInterrupt) else "failed"
         record_end(meta, run_id, status, str(error) or type(error).__name__)
@@ -282,17 +302,24 @@ def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work,
         else:
             rows = the_mart.run_script(sql)
     except BaseException as error:
-        message = f"step {step} failed: {first_line(error)}"
-        ms = elapsed_ms(started)
-        warehouse.finish_step(meta, run_id, step, "failed", None, ms, message)
-        if isinstance(error, psycopg.Error):
-            raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
-        if isinstance(error, PipelineError):
-            raise PipelineError(error.database, message) from None
-        raise
+        database, reason = explain(error)
+        message = f"step {step} failed: {reason}"
+        warehouse.finish_step(meta, run_id, step, "failed", None, elapsed_ms(started), message)
+        if database is None:
+            raise
+        raise PipelineError(database, message, transient=warehouse.is_transient(error)) from None
     ms = elapsed_ms(started)
     warehouse.finish_step(meta, run_id, step, "success", rows, ms)
     return StepResult(step, transform.engine, rows, ms)
+
+
+def explain(error: BaseException) -> tuple[str | None, str]:
+    """The database an error comes from (None: no database's, a bug or an interrupt) and its reason."""
+    if isinstance(error, psycopg.Error):
+        return warehouse.blame(error)
+    if isinstance(error, PipelineError):
+        return error.database, error.reason
+    return None, first_line(error)
 
 
 def execute_in_warehouse(work: psycopg.Connection, sql: str, table: str) -> int:

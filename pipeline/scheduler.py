@@ -18,6 +18,7 @@ import schedule
 
 from pipeline import ChecksFailed, PipelineError, RunInterrupted, alerts
 from pipeline.config import secrets_of
+from pipeline.guard import DEFAULT_MAX_DELETE_SHARE
 from pipeline.log import Log
 from pipeline.run import STOP, Endpoints, run_once
 
@@ -36,21 +37,32 @@ def parse_interval(text: str, what: str = "the schedule interval") -> int:
     return int(match.group(1)) * UNITS[match.group(2) or "s"]
 
 
-def run_with_retries(endpoints: Endpoints, log: Log, full_check_every_s: int | None = None) -> str:
+def run_with_retries(
+    endpoints: Endpoints,
+    log: Log,
+    full_check_every_s: int | None = None,
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
+) -> str:
     """One scheduled run (and the whole-table checks when they are due); returns how it ended: success,
     skipped, failed, interrupted or checks failed. Then alerts on what changed (pipeline/alerts.py),
     unless the run was skipped for another's."""
     since = datetime.now(UTC)
-    outcome = attempt_run(endpoints, log, full_check_every_s)
+    outcome = attempt_run(endpoints, log, full_check_every_s, max_delete_share)
     if outcome != "skipped":
         alerts.after_run(endpoints.warehouse_dsn, log, since, secrets_of(*astuple(endpoints)))
     return outcome
 
 
-def attempt_run(endpoints: Endpoints, log: Log, full_check_every_s: int | None) -> str:
+def attempt_run(endpoints: Endpoints, log: Log, full_check_every_s: int | None, max_delete_share: float) -> str:
     for attempt in range(1, RETRY_ATTEMPTS + 1):
         try:
-            result = run_once(endpoints, log, when_busy="skip", full_check_every=full_check_every_s)
+            result = run_once(
+                endpoints,
+                log,
+                when_busy="skip",
+                full_check_every=full_check_every_s,
+                max_delete_share=max_delete_share,
+            )
             return "skipped" if result is None else "success"
         except RunInterrupted as error:
             log.message(f"run interrupted: {error}", status="interrupted")
@@ -97,13 +109,19 @@ def install_signal_handlers(log: Log) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def serve(endpoints: Endpoints, every_s: int, log: Log, full_check_every_s: int | None = None) -> int:
+def serve(
+    endpoints: Endpoints,
+    every_s: int,
+    log: Log,
+    full_check_every_s: int | None = None,
+    max_delete_share: float = DEFAULT_MAX_DELETE_SHARE,
+) -> int:
     """Run now and then every `every_s` seconds until a stop is requested; exit status 0. The whole-table
     checks follow the first run after they are `full_check_every_s` old."""
     install_signal_handlers(log)
     log.message(f"scheduler started: a run now and then every {every_s} s")
-    schedule.every(every_s).seconds.do(run_with_retries, endpoints, log, full_check_every_s)
-    run_with_retries(endpoints, log, full_check_every_s)
+    schedule.every(every_s).seconds.do(run_with_retries, endpoints, log, full_check_every_s, max_delete_share)
+    run_with_retries(endpoints, log, full_check_every_s, max_delete_share)
     while not STOP.is_set():
         schedule.run_pending()
         STOP.wait(min(1.0, max(schedule.idle_seconds() or 0, 0.05)))

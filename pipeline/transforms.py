@@ -13,7 +13,7 @@ transform reads the warehouse with `warehouse('schema', 'table')`; it runs after
 transform, since it reads what they produced together.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -173,6 +173,11 @@ def select(steps: dict[str, Step], names: list[str]) -> dict[str, Step]:
             chosen.add(name)
             pending.extend(steps[name].after)
     return {name: step for name, step in steps.items() if name in chosen}
+
+
+def only(steps: dict[str, Step], names) -> dict[str, Step]:
+    """The named steps, as a graph of their own: dependencies on other steps (run before) dropped."""
+    return {name: replace(step, after=step.after & set(names)) for name, step in steps.items() if name in names}
 
 
 def sorter(steps: dict[str, Step]) -> TopologicalSorter:

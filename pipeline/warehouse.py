@@ -33,6 +33,16 @@ NOT_FOR_POSTGRES_FDW = {
     "replication": "a replication connection cannot read tables",
 }
 RUN_LOCK = 0x0C0C_5EED  # pg_advisory_lock key: one run at a time per warehouse
+# The binding's statements carry the source's password. A server logging statements (log_statement
+# 'ddl' or 'all', log_min_duration_statement), the statement of an error (log_min_error_statement) or
+# utility statements in pg_stat_statements would keep it: the binding's transaction turns those off,
+# where this role may set them (a superuser, or a role granted SET on them: PostgreSQL 15+).
+QUIET_SETTINGS = {
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_min_error_statement": "panic",
+    "pg_stat_statements.track_utility": "off",
+}
 
 
 def connect(dsn: str, database: str = "warehouse", autocommit: bool = False) -> psycopg.Connection:
@@ -62,6 +72,24 @@ def first_line(error: Exception) -> str:
     context = getattr(getattr(error, "diag", None), "context", None) or ""
     where = context.splitlines()[0] if context.startswith("column ") else ""
     return f"{line} (in {where})" if where else line
+
+
+def blame(error: Exception) -> tuple[str, str]:
+    """Which database an error met in a warehouse statement comes from, and its reason in one line.
+    postgres_fdw reports the source's failures through the warehouse: a connection it could not make
+    (libpq's reason in the detail), a password the source did not ask for, a remote statement the
+    source refused (a missing table or column, permission denied: the context names the remote SQL),
+    a source value that does not fit its foreign column. Those are the source's; the rest the
+    warehouse's."""
+    diag = getattr(error, "diag", None)
+    if diag is None:
+        return "warehouse", first_line(error)
+    context = diag.context or ""
+    if diag.sqlstate == "08001" and diag.message_detail:  # could not connect to server "source_db"
+        return "source", "cannot connect: " + " ".join(diag.message_detail.splitlines()[0].split())
+    if diag.sqlstate == "2F003" or "remote SQL command" in context or "of foreign table" in context:
+        return "source", first_line(error)
+    return "warehouse", first_line(error)
 
 
 def yoyo_uri(dsn: str) -> str:
@@ -148,6 +176,7 @@ def option(key: str, value: str | None = None, verb: str = "") -> sql.Composed:
 def bind_source(conn: psycopg.Connection, source_dsn: str, runner: str | None = None) -> None:
     """Point the foreign server at SOURCE_DSN, in one transaction. The source is only ever read."""
     with conn.transaction():
+        quiet_logging(conn)
         existing = conn.execute(
             "SELECT option_name FROM pg_options_to_table("
             "(SELECT srvoptions FROM pg_foreign_server WHERE srvname = %s))",
@@ -159,6 +188,24 @@ def bind_source(conn: psycopg.Connection, source_dsn: str, runner: str | None = 
             except psycopg.errors.FdwInvalidOptionName as error:  # one this server's postgres_fdw lacks
                 name = error.diag.message_primary.split('"')[1] if '"' in str(error) else str(error)
                 raise cannot_pass(name, "this warehouse's postgres_fdw does not know it") from None
+
+
+def quiet_logging(conn: psycopg.Connection) -> list[str]:
+    """Turn off, for the current transaction, each of QUIET_SETTINGS this role may set (one not set on
+    this server, such as pg_stat_statements' when it is not loaded, is skipped); return their names."""
+    if conn.info.server_version >= 150000:
+        may_set = "has_parameter_privilege(name, 'SET')"
+    else:
+        may_set = "current_setting('is_superuser') = 'on'"
+    names = [
+        name
+        for (name,) in conn.execute(
+            f"SELECT name FROM pg_settings WHERE name = ANY(%s) AND {may_set}", [list(QUIET_SETTINGS)]
+        )
+    ]
+    for name in names:
+        conn.execute("SELECT set_config(%s, %s, true)", [name, QUIET_SETTINGS[name]])
+    return names
 
 
 def try_run_lock(conn: psycopg.Connection) -> bool:

@@ -61,8 +61,9 @@ class Pipeline:
         self.mart = mart.connect(endpoints.clickhouse_url)
         self.log: list[str] = []
 
-    def run(self):
-        return run_once(self.endpoints, log=Log(out=self.log.append, interactive=False))
+    def run(self, allow_mass_delete: bool = False):
+        log = Log(out=self.log.append, interactive=False)
+        return run_once(self.endpoints, log=log, allow_mass_delete=allow_mass_delete)
 
     def source(self, statement: str, params=None) -> None:
         with psycopg.connect(self.endpoints.source_dsn, autocommit=True) as conn:
