@@ -5,8 +5,9 @@
     it without moving the current state runs first. -#}
 {{ after('h_lesson', 'h_module', 'l_module_lesson') }}
 {% set attributes = ['title', 'description', 'teacher_id', 'start_at', 'end_at', 'homework_url', 'online_lesson_join_url', 'online_lesson_recording_url', 'deleted_at'] %}
-{% from 'macros.sql' import fresh_when_empty %}
+{% from 'macros.sql' import fresh_when_empty, drop_indexes_when_empty, build_indexes_dropped %}
 {{ fresh_when_empty(['vault.s_lesson', 'vault.cur_lesson']) }}
+{{ drop_indexes_when_empty(['vault.s_lesson', 'vault.cur_lesson']) }}
 WITH changes AS (
     -- new keys, changed attributes, and keys back after a deletion
     SELECT stg.hk_lesson, stg.lesson_id, stg.hashdiff, false AS is_deleted, stg.{{ attributes | join(', stg.') }}
@@ -50,3 +51,5 @@ SELECT hk_lesson, {{ load_ts }}, hashdiff, is_deleted, {{ attributes | join(', '
 -- in index order, so the btree is written sequentially
 FROM changes
 ORDER BY hk_lesson;
+
+{{ build_indexes_dropped() }}

@@ -4,8 +4,9 @@
 {#- The delta in staging stays until this run has moved the current state; every step that reads
     it without moving the current state runs first, and l_module_lesson holds every link it names. -#}
 {{ after('h_module', 'h_lesson', 'l_module_lesson') }}
-{% from 'macros.sql' import hash_key, fresh_when_empty %}
+{% from 'macros.sql' import hash_key, fresh_when_empty, drop_indexes_when_empty, build_indexes_dropped %}
 {{ fresh_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
+{{ drop_indexes_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
 WITH changes AS (
     -- lessons whose module is new or different: that relationship becomes current
     SELECT {{ hash_key(['stg.module_id', 'stg.lesson_id']) }} AS hk_module_lesson,
@@ -51,3 +52,5 @@ INSERT INTO vault.s_module_lesson_eff (hk_module_lesson, load_ts, is_deleted, re
 SELECT hk_module_lesson, {{ load_ts }}, is_deleted, 'source.stream_module_lesson'
 FROM changes
 ORDER BY hk_module_lesson;
+
+{{ build_indexes_dropped() }}
