@@ -89,7 +89,7 @@ class Measured:
     own_mb: float  # the runner process alone: peak of its sampled RSS
     engine_mb: float  # the runner's children (its chDB worker): peak of their summed RSS
     server_mb: float  # the PostgreSQL server's processes: peak of their summed RSS
-    cpu_s: float  # the runner and the children it reaped (its chDB worker): user + system
+    cpu_s: float  # the runner (wait4) and its chDB worker (sampled every 50 ms): user + system
     server_cpu_s: float  # the server's processes, backends included: user + system
     exit_code: int
     stdout: str
@@ -130,6 +130,16 @@ def rss(processes: list[psutil.Process]) -> int:
     return total
 
 
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    """User + system CPU seconds of each process so far, by pid."""
+    seconds = {}
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            seconds[process.pid] = times.user + times.system
+    return seconds
+
+
 def server_cpu(postmaster: psutil.Process) -> dict:
     """CPU seconds of a server so far: the postmaster's own and its reaped children's (backends that
     ended), and each live child's by pid. The difference of two of these (cpu_between) is what the
@@ -155,6 +165,7 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         server_peak = rss([postmaster, *children(postmaster)])
         own_peak = engine_peak = 0
+        engine_cpu: dict[int, float] = {}  # the runner's children by pid: CPU seconds last seen
         done = threading.Event()
         child = None
 
@@ -172,6 +183,7 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
                 server_peak = max(server_peak, rss(server))
                 own_peak = max(own_peak, rss([runner]))
                 engine_peak = max(engine_peak, rss(engine))
+                engine_cpu.update(cpu_seconds(engine))
 
         cpu_before = server_cpu(postmaster)
         started = time.monotonic()
@@ -192,7 +204,7 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
             own_mb=own_peak / MB,
             engine_mb=engine_peak / MB,
             server_mb=server_peak / MB,
-            cpu_s=usage.ru_utime + usage.ru_stime,
+            cpu_s=usage.ru_utime + usage.ru_stime + sum(engine_cpu.values()),
             server_cpu_s=cpu_between(cpu_before, cpu_after),
             exit_code=child.returncode,
             stdout=out.read().decode(errors="replace"),
@@ -495,7 +507,8 @@ def print_resources(results: list[Result], warehouses: list[Warehouse]) -> None:
         "server's real memory; it is the server's (source and warehouse), not the runner's. The runner's "
         "and the chDB worker's peaks are sampled every 50 ms too: the runner process alone, and the chDB "
         "engine, which runs in a worker process of the runner. CPU: user + system seconds, the runner "
-        "with its worker (from wait4), and the server's processes (the source's backends included)."
+        "(from wait4) with its worker (sampled: the last 50 ms can be missed), and the server's processes "
+        "(the source's backends included)."
     )
 
 
