@@ -55,7 +55,8 @@ $$;
     failure or a kill rolls the indexes back with the rows, and a duplicate key still fails the step
     (when its unique index is built). The tables are locked until the step commits; the steps that
     use this write tables no other step reads meanwhile. Nothing happens to a table that holds rows
-    or for a role that does not own it. -#}
+    or for a role that does not own it. Give no table whose key another object depends on (a foreign
+    key, a view grouped by it): dropping that key would fail the step. -#}
 {% macro drop_indexes_when_empty(tables) -%}
 -- a first load into empty tables builds their indexes once, after the rows
 DO $$
