@@ -615,7 +615,8 @@ def main() -> None:
 
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    data_dir.chmod(0o755)  # the stock server's `postgres` user reaches its directory inside
+    with contextlib.suppress(PermissionError):
+        data_dir.chmod(0o755)  # the stock server's `postgres` user reaches its directory inside
     chosen = [name for name in args.warehouses.split(",") if name]
     starters = {"embedded": start_embedded, "stock": start_stock}
     if not chosen or set(chosen) - starters.keys() or (args.baseline and "embedded" not in chosen):
