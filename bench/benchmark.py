@@ -60,7 +60,7 @@ STOCK_PORT = 5432  # a unix socket in the benchmark's own directory: no clash wi
 STEP_LINE = re.compile(r"(\S+)\s+(\d+) rows\s+(\d+) ms\s*$")  # "<step> <rows> rows <ms> ms" ends a line
 TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z ")  # how a text log line starts
 RUN_END_LINE = re.compile(r"run \d+: success")
-CHECK_LINE = re.compile(r"check (\S+) \((warehouse|mart)\): ")
+CHECK_LINE = re.compile(r"check (\S+) \((warehouse|mart)[^)]*\): ")  # "check <name> (<database>[, …]): …"
 MB = 1024 * 1024
 
 # Targets at 1M lessons (issue 13), default command: (warehouse, scenario) -> at most this many seconds
@@ -233,11 +233,14 @@ def check_durations(warehouse_dsn: str) -> dict[str, int]:
     """Each data check's time after the last run, where the warehouse records it (meta.check_result's
     duration_ms, migration 0019): {"check name (database)": ms}."""
     with psycopg.connect(warehouse_dsn) as conn:
-        rows = conn.execute(
-            "SELECT check_name, database, duration_ms FROM meta.check_result"
-            " WHERE run_id = (SELECT max(run_id) FROM meta.run) AND duration_ms IS NOT NULL"
-            " ORDER BY check_name"
-        ).fetchall()
+        try:
+            rows = conn.execute(
+                "SELECT check_name, database, duration_ms FROM meta.check_result"
+                " WHERE run_id = (SELECT max(run_id) FROM meta.run) AND duration_ms IS NOT NULL"
+                " ORDER BY check_name"
+            ).fetchall()
+        except psycopg.errors.UndefinedColumn:  # a warehouse from before migration 0019
+            return {}
     return {f"{name} ({database})": ms for name, database, ms in rows}
 
 

@@ -17,7 +17,7 @@ def test_checks_are_timed_from_the_end_of_the_run_to_the_last_check():
             "2026-11-30T10:41:30.32Z run 2     mart.dm_courses_modules_lessons_streams_data  1000 rows  5078 ms",
             "2026-11-30T10:41:35.70Z run 2: success, 5044200 rows written to the vault and mart in 30630 ms",
             "2026-11-30T10:41:40.10Z check mart_matches_warehouse (mart): ok",
-            "2026-11-30T10:41:44.22Z check source_matches_vault (warehouse): ok",
+            "2026-11-30T10:41:44.22Z check source_matches_vault (warehouse, run): ok",
         ]
     )
     assert checks_seconds(log) == pytest.approx(8.52)
