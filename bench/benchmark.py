@@ -1,18 +1,37 @@
-"""Benchmark the pipeline against the original pandas approach: wall time and peak memory.
+"""Benchmark the pipeline as users run it, on two warehouses side by side: wall time, the data checks'
+share of it, CPU and peak memory.
 
-    python bench/benchmark.py [--sizes 10000,100000,1000000] [--data-dir /tmp/bench] [--skip-baseline] [--steps]
+    python bench/benchmark.py [--sizes 10000,100000,1000000] [--data-dir /tmp/bench] [--steps]
+                              [--warehouses embedded,stock] [--no-check] [--baseline]
 
-For each size, on one embedded PostgreSQL server in DATA_DIR/postgres: a generated source, a fresh
-warehouse and a fresh chDB mart. Three scenarios, each a subprocess (`python runner.py once`, and the
-baseline, the original system's approach, when not skipped): first load, rerun with nothing changed,
-rerun after 1% of lessons changed. Prints markdown tables; asserts nothing.
+What is run is the default command, `python runner.py once`: the run and the data checks after it
+(their share is timed apart, from the runner's log). Two warehouses, each with its own generated
+source, fresh warehouse database and fresh chDB mart:
+
+- embedded: the zero-configuration default, the pip-installed PostgreSQL 18 in DATA_DIR/postgres with
+  the settings pipeline/embedded.py gives it; the source is a database on that same server.
+- stock: Debian's PostgreSQL 15 (/usr/lib/postgresql/15/bin), initialized afresh in DATA_DIR/pg15 and
+  started with its default configuration, as a team's existing server would be: nothing is tuned
+  (the runner's own per-session settings apply, as they do on any server). The source is a database
+  on that same server, as on a user's existing server. It runs as the `postgres` user (PostgreSQL
+  refuses root) and listens on a unix socket in DATA_DIR/pg15 only.
+
+Three scenarios per size: first load, a rerun with nothing changed, a rerun after 1% of the lessons
+changed (0.5% edited, 0.25% inserted, 0.25% deleted). Each scenario runs on one warehouse and then the
+other, so on a shared machine both see the same moments. Every run is a subprocess, measured from
+outside: wall time, the runner's and its chDB worker's peak RSS, the server's peak RSS, and CPU
+seconds (the runner with its chDB worker; the server's processes). Prints markdown tables; asserts
+nothing. --no-check runs `once --no-check` instead (the figures of earlier READMEs); --baseline adds
+the original system's pandas approach, on the embedded server (slow at 1M).
 """
 
 import argparse
+import atexit
 import contextlib
 import itertools
 import os
 import platform
+import pwd
 import re
 import shutil
 import subprocess
@@ -21,7 +40,8 @@ import tempfile
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -35,20 +55,47 @@ from bench.generate import generate  # noqa: E402
 from pipeline import embedded  # noqa: E402
 
 SCENARIOS = ["first load", "no change", "1% change"]
+PG15 = Path("/usr/lib/postgresql/15/bin")
+STOCK_PORT = 5432  # a unix socket in the benchmark's own directory: no clash with another server
 STEP_LINE = re.compile(r"(\S+)\s+(\d+) rows\s+(\d+) ms\s*$")  # "<step> <rows> rows <ms> ms" ends a line
+TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z ")  # how a text log line starts
+RUN_END_LINE = re.compile(r"run \d+: success")
+CHECK_LINE = re.compile(r"check (\S+) \((warehouse|mart)[^)]*\): ")  # "check <name> (<database>[, …]): …"
 MB = 1024 * 1024
+
+# Targets at 1M lessons (issue 13), default command: (warehouse, scenario) -> at most this many seconds
+TARGETS = {
+    ("stock", "first load"): 15.1,  # the dbt + AutomateDV warehouse-only load of the same data
+    ("stock", "no change"): 3.0,
+    ("stock", "1% change"): 5.0,
+    ("embedded", "first load"): 14.0,
+    ("embedded", "no change"): 3.0,
+}
+
+
+@dataclass
+class Warehouse:
+    """A PostgreSQL server that hosts a benchmark's source and warehouse databases."""
+
+    key: str  # "embedded" or "stock"
+    label: str
+    server_dsn: str  # its `postgres` database
+    postmaster: psutil.Process
 
 
 @dataclass
 class Measured:
     wall_s: float
-    peak_mb: float  # the child process: ru_maxrss from wait4 (which also counts the children it reaped)
-    server_mb: float  # the PostgreSQL server processes: peak of their summed RSS
-    own_mb: float  # the child process alone: peak of its sampled RSS
-    engine_mb: float  # the child's own children (the runner's chDB worker): peak of their summed RSS
+    own_mb: float  # the runner process alone: peak of its sampled RSS
+    engine_mb: float  # the runner's children (its chDB worker): peak of their summed RSS
+    server_mb: float  # the PostgreSQL server's processes: peak of their summed RSS
+    cpu_s: float  # the runner (wait4) and its chDB worker (sampled every 50 ms): user + system
+    server_cpu_s: float  # the server's processes, backends included: user + system
     exit_code: int
     stdout: str
     stderr: str
+    checks_s: float | None = None  # the data checks after the run, from the log's timestamps
+    check_ms: dict[str, int] = field(default_factory=dict)  # each check's own time, where meta records it
 
     @property
     def ok(self) -> bool:
@@ -59,8 +106,8 @@ class Measured:
 class Result:
     lessons: int
     scenario: str
-    ours: Measured
-    baseline: Measured | None
+    runs: dict[str, Measured]  # by warehouse key
+    baseline: Measured | None = None
 
 
 # --- measuring a subprocess -----------------------------------------------------------------------
@@ -83,13 +130,42 @@ def rss(processes: list[psutil.Process]) -> int:
     return total
 
 
+def cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
+    """User + system CPU seconds of each process so far, by pid."""
+    seconds = {}
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+def server_cpu(postmaster: psutil.Process) -> dict:
+    """CPU seconds of a server so far: the postmaster's own and its reaped children's (backends that
+    ended), and each live child's by pid. The difference of two of these (cpu_between) is what the
+    server spent in between, whichever backends came and went."""
+    times = postmaster.cpu_times()
+    live = {}
+    for child in children(postmaster):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            cpu = child.cpu_times()
+            live[child.pid] = cpu.user + cpu.system
+    return {"ended": times.user + times.system + times.children_user + times.children_system, "live": live}
+
+
+def cpu_between(before: dict, after: dict) -> float:
+    # a child live before and ended since is in after's "ended" with all its time: less what it had before
+    return after["ended"] - before["ended"] + sum(after["live"].values()) - sum(before["live"].values())
+
+
 def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measured:
-    """Run command; its wall time, its peak RSS (wait4, and sampled every 50 ms: the process alone and
-    its children apart) and the server's peak RSS (sampled). The process trees are listed again only
-    every 0.5 s: listing them every sample took about 6% of a core from what is measured."""
+    """Run command; its wall time, CPU and peak RSS (sampled every 50 ms: the process alone and its
+    children apart), and the server's peak RSS and CPU. The process trees are listed again only every
+    0.5 s: listing them every sample took about 6% of a core from what is measured."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         server_peak = rss([postmaster, *children(postmaster)])
         own_peak = engine_peak = 0
+        engine_cpu: dict[int, float] = {}  # the runner's children by pid: CPU seconds last seen
         done = threading.Event()
         child = None
 
@@ -107,7 +183,9 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
                 server_peak = max(server_peak, rss(server))
                 own_peak = max(own_peak, rss([runner]))
                 engine_peak = max(engine_peak, rss(engine))
+                engine_cpu.update(cpu_seconds(engine))
 
+        cpu_before = server_cpu(postmaster)
         started = time.monotonic()
         child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
         sampler = threading.Thread(target=sample, daemon=True)
@@ -117,21 +195,102 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
         child.returncode = os.waitstatus_to_exitcode(status)
         done.set()
         sampler.join()
+        time.sleep(0.2)  # the runner's backends end once it has gone
+        cpu_after = server_cpu(postmaster)
         out.seek(0)
         err.seek(0)
         return Measured(
             wall_s=wall,
-            peak_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
-            server_mb=server_peak / MB,
             own_mb=own_peak / MB,
             engine_mb=engine_peak / MB,
+            server_mb=server_peak / MB,
+            cpu_s=usage.ru_utime + usage.ru_stime + sum(engine_cpu.values()),
+            server_cpu_s=cpu_between(cpu_before, cpu_after),
             exit_code=child.returncode,
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
         )
 
 
-# --- the databases --------------------------------------------------------------------------------
+def checks_seconds(log: str) -> float | None:
+    """How long the data checks after a run took, from the runner's log: from the line that ends the
+    run to the last check line (None when no check ran)."""
+    run_end = last_check = None
+    for line in log.splitlines():
+        stamp = TIMESTAMP.match(line)
+        if not stamp:
+            continue
+        if RUN_END_LINE.search(line):
+            run_end = datetime.fromisoformat(stamp[1])
+        elif CHECK_LINE.search(line):
+            last_check = datetime.fromisoformat(stamp[1])
+    if run_end is None or last_check is None:
+        return None
+    return (last_check - run_end).total_seconds()
+
+
+def check_durations(warehouse_dsn: str) -> dict[str, int]:
+    """Each data check's time after the last run, where the warehouse records it (meta.check_result's
+    duration_ms, migration 0019): {"check name (database)": ms}."""
+    with psycopg.connect(warehouse_dsn) as conn:
+        try:
+            rows = conn.execute(
+                "SELECT check_name, database, duration_ms FROM meta.check_result"
+                " WHERE run_id = (SELECT max(run_id) FROM meta.run) AND duration_ms IS NOT NULL"
+                " ORDER BY check_name"
+            ).fetchall()
+        except psycopg.errors.UndefinedColumn:  # a warehouse from before migration 0019
+            return {}
+    return {f"{name} ({database})": ms for name, database, ms in rows}
+
+
+# --- the servers and databases --------------------------------------------------------------------
+
+
+def start_embedded(data_dir: Path) -> Warehouse:
+    """The embedded default's server, with its own settings; it stops when this process exits."""
+    server_dsn = embedded.start_postgres(data_dir)
+    pid = int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    return Warehouse("embedded", "embedded PostgreSQL 18", server_dsn, psutil.Process(pid))
+
+
+def start_stock(data_dir: Path) -> Warehouse:
+    """Debian's PostgreSQL 15, initialized afresh with its default configuration and started on a unix
+    socket in data_dir/pg15, as the `postgres` user; stopped when this process exits."""
+    if not (PG15 / "postgres").exists():
+        sys.exit("error: bench: PostgreSQL 15 is not installed (apt-get install postgresql-15), or leave it out"
+                 " with --warehouses embedded")  # fmt: skip
+    base = data_dir / "pg15"
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if base.exists():
+        stop_stock(base, as_postgres)
+        shutil.rmtree(base)
+    base.mkdir(parents=True)
+    if as_postgres:
+        account = pwd.getpwnam("postgres")
+        os.chown(base, account.pw_uid, account.pw_gid)
+    pgdata = base / "data"
+    subprocess.run(
+        [*as_postgres, str(PG15 / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth-local=trust", "-E", "UTF8"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    options = f"-p {STOCK_PORT} -k {base} -c listen_addresses=''"  # where to listen: no setting is tuned
+    subprocess.run(
+        [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(pgdata), "-o", options, "-l", str(base / "log"), "-w", "start"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    atexit.register(stop_stock, base, as_postgres)
+    pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+    server_dsn = f"postgresql://postgres@/postgres?host={base}&port={STOCK_PORT}"
+    return Warehouse("stock", "stock PostgreSQL 15", server_dsn, psutil.Process(pid))
+
+
+def stop_stock(base: Path, as_postgres: list[str]) -> None:
+    if (base / "data" / "postmaster.pid").exists():
+        subprocess.run(
+            [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+        )  # fmt: skip
 
 
 def fresh_database(server_dsn: str, name: str) -> str:
@@ -168,7 +327,7 @@ def change_one_percent(source_dsn: str) -> tuple[int, int, int]:
 
 
 def checkpoint(server_dsn: str) -> None:
-    """Flush dirty buffers so a run does not pay for the writes of the previous one."""
+    """Flush dirty buffers so a run does not pay for the writes of what came before it."""
     with psycopg.connect(server_dsn, autocommit=True) as conn:
         conn.execute("CHECKPOINT")
 
@@ -216,48 +375,76 @@ def baseline_once(source_dsn: str, target_dsn: str) -> int:
 # --- one size ---------------------------------------------------------------------------------------
 
 
-def bench_size(size: int, server_dsn: str, postmaster: psutil.Process, data_dir: Path, skip_baseline: bool):
-    print(f"\n## {size} lessons", flush=True)
-    source = fresh_database(server_dsn, "bench_source")
+@dataclass
+class Setup:
+    """One warehouse's databases for one size, and the environment its runner gets."""
+
+    warehouse: Warehouse
+    source_dsn: str
+    warehouse_dsn: str
+    env: dict
+
+
+def set_up(warehouse: Warehouse, size: int, data_dir: Path) -> Setup:
+    source = fresh_database(warehouse.server_dsn, "bench_source")
     started = time.monotonic()
     lessons = generate(source, size)
-    print(f"source generated: {lessons} lessons in {time.monotonic() - started:.1f} s", flush=True)
-    warehouse = fresh_database(server_dsn, "bench_warehouse")
-    target = fresh_database(server_dsn, "bench_baseline")
-    chdb = data_dir / f"chdb-{size}"
+    print(f"{warehouse.label}: source generated, {lessons} lessons in {time.monotonic() - started:.1f} s", flush=True)
+    warehouse_dsn = fresh_database(warehouse.server_dsn, "bench_warehouse")
+    chdb = data_dir / f"chdb-{warehouse.key}-{size}"
     shutil.rmtree(chdb, ignore_errors=True)
     env = {
         **os.environ,
         "SOURCE_DSN": source,
-        "WAREHOUSE_DSN": warehouse,
+        "WAREHOUSE_DSN": warehouse_dsn,
         "CLICKHOUSE_URL": f"chdb://{chdb}",
-        "DATA_DIR": str(data_dir / "runner"),
+        "DATA_DIR": str(data_dir / f"runner-{warehouse.key}"),
     }
-    runner = [sys.executable, "runner.py", "once", "--no-check"]  # the data checks are timed on their own
-    baseline = [sys.executable, str(Path(__file__).resolve()), "--baseline-once"]
-    baseline += ["--source-dsn", source, "--target-dsn", target]
+    return Setup(warehouse, source, warehouse_dsn, env)
+
+
+def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> list[Result]:
+    print(f"\n## {size} lessons", flush=True)
+    setups = [set_up(warehouse, size, data_dir) for warehouse in warehouses]
+    runner = [sys.executable, "runner.py", "once", *(["--no-check"] if args.no_check else [])]
+    baseline = None
+    if args.baseline:
+        embedded_server = next(w for w in warehouses if w.key == "embedded")
+        target = fresh_database(embedded_server.server_dsn, "bench_baseline")
+        source = next(s.source_dsn for s in setups if s.warehouse.key == "embedded")
+        baseline = [sys.executable, str(Path(__file__).resolve()), "--baseline-once"]
+        baseline += ["--source-dsn", source, "--target-dsn", target]
     results = []
     for scenario in SCENARIOS:
-        if scenario == "1% change":
-            updated, inserted, deleted = change_one_percent(source)
-            print(f"source changed: {updated} updated, {inserted} inserted, {deleted} deleted", flush=True)
-        checkpoint(server_dsn)
-        ours = measure(runner, env, postmaster)
-        report_run(f"{scenario}: ours", ours)
-        theirs = None
-        if not skip_baseline:
-            checkpoint(server_dsn)
-            theirs = measure(baseline, env, postmaster)
-            report_run(f"{scenario}: baseline", theirs, show_output=True)
-        results.append(Result(lessons, scenario, ours, theirs))
-    checked = measure([sys.executable, "runner.py", "check"], env, postmaster)
-    report_run("data checks (runner.py check)", checked)
+        result = Result(size, scenario, {})
+        for setup in setups:
+            if scenario == "1% change":
+                updated, inserted, deleted = change_one_percent(setup.source_dsn)
+                print(f"{setup.warehouse.label}: source changed, {updated} updated, {inserted} inserted, "
+                      f"{deleted} deleted", flush=True)  # fmt: skip
+        for setup in setups:
+            checkpoint(setup.warehouse.server_dsn)
+            run = measure(runner, setup.env, setup.warehouse.postmaster)
+            run.checks_s = checks_seconds(run.stdout)
+            if run.ok and not args.no_check:
+                run.check_ms = check_durations(setup.warehouse_dsn)
+            report_run(f"{scenario}: {setup.warehouse.label}", run)
+            result.runs[setup.warehouse.key] = run
+        if baseline:
+            embedded_setup = next(s for s in setups if s.warehouse.key == "embedded")
+            checkpoint(embedded_setup.warehouse.server_dsn)
+            result.baseline = measure(baseline, embedded_setup.env, embedded_setup.warehouse.postmaster)
+            report_run(f"{scenario}: baseline", result.baseline, show_output=True)
+        results.append(result)
     return results
 
 
 def report_run(label: str, run: Measured, show_output: bool = False) -> None:
-    line = f"{label:<24} {run.wall_s:7.2f} s  peak {run.own_mb:6.0f} MB"
-    line += f"  chDB {run.engine_mb:6.0f} MB  server {run.server_mb:6.0f} MB"
+    line = f"{label:<40} {run.wall_s:7.2f} s"
+    if run.checks_s is not None:
+        line += f" (checks {run.checks_s:5.2f} s)"
+    line += f"  CPU {run.cpu_s:5.1f} s, server {run.server_cpu_s:5.1f} s"
+    line += f"  peak {run.own_mb:4.0f} MB, chDB {run.engine_mb:4.0f} MB, server {run.server_mb:5.0f} MB"
     if not run.ok:
         tail = (run.stderr.strip() or run.stdout.strip()).splitlines()[-3:]
         line += f"  FAILED (exit {run.exit_code}): " + " | ".join(tail)
@@ -273,59 +460,101 @@ def figure(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def print_table(results: list[Result]) -> None:
-    print(
-        "\n| lessons | scenario | ours wall s | ours runner peak MB | ours chDB worker peak MB "
-        "| PostgreSQL server peak MB¹ | baseline wall s | baseline peak MB | ours/baseline time |"
-    )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+def wall(run: Measured | None) -> str:
+    if run is None:
+        return "—"
+    return figure(run.wall_s, 2) if run.ok else "failed"
+
+
+def print_times(results: list[Result], warehouses: list[Warehouse], no_check: bool) -> None:
+    what = ["`once --no-check` s (no checks run)"] if no_check else ["`once` s", "of which checks s"]
+    header = "| lessons | scenario | " + " | ".join(f"{w.label}: {column}" for w in warehouses for column in what)
+    rule = "|---:|---|" + "---:|" * (len(warehouses) * (1 if no_check else 2))
+    base = any(r.baseline for r in results)
+    if base:
+        header += " | baseline (pandas, embedded server) s"
+        rule += "---:|"
+    print(f"\n{header} |\n{rule}")
     for r in results:
-        ours, base = r.ours, r.baseline
-        ours_wall = figure(ours.wall_s, 2) if ours.ok else "failed"
-        base_wall = "—" if base is None else figure(base.wall_s, 2) if base.ok else "failed"
-        ratio = ours.wall_s / base.wall_s if base is not None and base.ok and ours.ok else None
+        cells = []
+        for w in warehouses:
+            run = r.runs[w.key]
+            cells.append(wall(run))
+            if not no_check:
+                cells.append(figure(run.checks_s, 2))
+        if base:
+            cells.append(wall(r.baseline))
+        print(f"| {r.lessons} | {r.scenario} | " + " | ".join(cells) + " |")
+    if not no_check:
         print(
-            f"| {r.lessons} | {r.scenario} | {ours_wall} | {figure(ours.own_mb, 0)} | {figure(ours.engine_mb, 0)} "
-            f"| {figure(ours.server_mb, 0)} "
-            f"| {base_wall} | {figure(base and base.peak_mb, 0)} | {figure(ratio, 2)} |"
+            "\n`once` is the default command: the run and the data checks after it. The checks' share is "
+            "timed from the runner's log, from the line that ends the run to the last check line."
         )
+
+
+def print_resources(results: list[Result], warehouses: list[Warehouse]) -> None:
     print(
-        "\n¹ Summed RSS of the postmaster and its children, sampled every 50 ms while the run lasts (the "
-        "baseline's server figure is not shown). RSS counts the shared buffers each backend has touched, "
-        "once per process, so the sum overstates the server's real memory; it is the server's, not the "
-        "runner's. The runner's and the chDB worker's peaks are sampled every 50 ms too: the runner "
-        "process alone, and the chDB engine, which runs in a worker process of the runner."
+        "\n| lessons | scenario | warehouse | runner peak MB | chDB worker peak MB | server peak MB¹ "
+        "| runner+chDB CPU s | server CPU s |"
+    )
+    print("|---:|---|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        for w in warehouses:
+            run = r.runs[w.key]
+            cells = [figure(run.own_mb, 0), figure(run.engine_mb, 0), figure(run.server_mb, 0)]
+            cells += [figure(run.cpu_s), figure(run.server_cpu_s)]
+            print(f"| {r.lessons} | {r.scenario} | {w.label} | " + " | ".join(cells) + " |")
+    print(
+        "\n¹ Summed RSS of the postmaster and its children, sampled every 50 ms while the run lasts. RSS "
+        "counts the shared buffers each backend has touched, once per process, so the sum overstates the "
+        "server's real memory; it is the server's (source and warehouse), not the runner's. The runner's "
+        "and the chDB worker's peaks are sampled every 50 ms too: the runner process alone, and the chDB "
+        "engine, which runs in a worker process of the runner. CPU: user + system seconds, the runner "
+        "(from wait4) with its worker (sampled: the last 50 ms can be missed), and the server's processes "
+        "(the source's backends included)."
     )
 
 
-def print_steps(results: list[Result]) -> None:
-    """Per-step rows and ms for each scenario of one size, side by side, as the runner printed them."""
-    steps: dict[str, dict[str, tuple[int, int]]] = {}
+def print_steps(results: list[Result], warehouses: list[Warehouse]) -> None:
+    """Per-step ms for each scenario of one size, both warehouses side by side, as the runner printed
+    them; then the checks (each check's own time where the warehouse records it) and the wall time."""
+    rows: dict[str, dict[str, int]] = {}
+    ms: dict[tuple[str, str, str], int] = {}
     for r in results:
-        for line in r.ours.stdout.splitlines():
-            match = STEP_LINE.search(line)
-            if match:
-                steps.setdefault(match[1], {})[r.scenario] = (int(match[2]), int(match[3]))
+        for w in warehouses:
+            run = r.runs[w.key]
+            for line in run.stdout.splitlines():
+                match = STEP_LINE.search(line)
+                if match:
+                    rows.setdefault(match[1], {})[r.scenario] = int(match[2])
+                    ms[(match[1], w.key, r.scenario)] = int(match[3])
+            for check, check_ms in run.check_ms.items():
+                ms[(f"check {check}", w.key, r.scenario)] = check_ms
+    print(f"\n### Steps at {results[0].lessons} lessons, ms\n")
+    columns = [(w, s) for w in warehouses for s in SCENARIOS]
+    print("| step | rows " + " / ".join(SCENARIOS) + " | " + " | ".join(f"{w.key}: {s}" for w, s in columns) + " |")
+    print("|---|---:|" + "---:|" * len(columns))
+    for step, counts in rows.items():
+        cells = [str(ms.get((step, w.key, s), "")) for w, s in columns]
+        print(f"| {step} | {' / '.join(str(counts.get(s, '')) for s in SCENARIOS)} | " + " | ".join(cells) + " |")
     by_scenario = {r.scenario: r for r in results}
-    print(f"\n### Steps at {results[0].lessons} lessons\n")
-    print("| step | " + " | ".join(f"{s} rows | {s} ms" for s in SCENARIOS) + " |")
-    print("|---|" + "---:|---:|" * len(SCENARIOS))
+    checks = sorted({step for step, _, _ in ms if step.startswith("check ")})
+    for check in checks:
+        print(f"| {check} | | " + " | ".join(str(ms.get((check, w.key, s), "")) for w, s in columns) + " |")
 
-    def row(label: str, cells: list[tuple]) -> None:
-        print(f"| {label} | " + " | ".join(f"{rows} | {ms}" for rows, ms in cells) + " |")
+    def total(label: str, value) -> None:
+        print(f"| {label} | | " + " | ".join(value(by_scenario[s].runs[w.key]) for w, s in columns) + " |")
 
-    for step, figures in steps.items():
-        row(step, [figures.get(s, ("", "")) for s in SCENARIOS])
-    totals = [sum(figures.get(s, (0, 0))[1] for figures in steps.values()) for s in SCENARIOS]
-    walls = [round(by_scenario[s].ours.wall_s * 1000) if s in by_scenario else 0 for s in SCENARIOS]
-    row("sum of step times (steps may overlap)", [("", total) for total in totals])
-    row("wall time of the run", [("", wall) for wall in walls])
+    total("the checks after the run", lambda run: figure(run.checks_s and run.checks_s * 1000, 0))
+    total("wall time of `once`", lambda run: figure(run.wall_s * 1000, 0))
     for r in results:
-        if not r.ours.ok:
-            print(f"\n{r.scenario} failed: {(r.ours.stderr.strip() or 'no message').splitlines()[-1]}")
+        for w in warehouses:
+            if not r.runs[w.key].ok:
+                message = (r.runs[w.key].stderr.strip() or r.runs[w.key].stdout.strip() or "no message").splitlines()
+                print(f"\n{w.label}, {r.scenario} failed: {message[-1]}")
 
 
-def print_machine(server_dsn: str) -> None:
+def print_machine(warehouses: list[Warehouse]) -> None:
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -334,23 +563,38 @@ def print_machine(server_dsn: str) -> None:
         ),
         platform.processor(),
     )
-    with psycopg.connect(server_dsn) as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-        shared_buffers = conn.execute("SHOW shared_buffers").fetchone()[0]
+    servers = []
+    for w in warehouses:
+        with psycopg.connect(w.server_dsn) as conn:
+            settings = dict(
+                conn.execute(
+                    "SELECT name, current_setting(name) FROM pg_settings WHERE name IN"
+                    " ('server_version', 'shared_buffers', 'max_wal_size', 'wal_level')"
+                ).fetchall()
+            )
+        servers.append(
+            f"{w.label}: {settings['server_version']}, shared_buffers {settings['shared_buffers']}, "
+            f"max_wal_size {settings['max_wal_size']}, wal_level {settings['wal_level']}"
+        )
     print(
         f"\nMachine: {os.cpu_count()} CPUs ({cpu}), {psutil.virtual_memory().total / 1024**3:.1f} GiB memory; "
-        f"Python {platform.python_version()}; PostgreSQL {version} (embedded, shared_buffers {shared_buffers})."
+        f"Python {platform.python_version()}. " + "; ".join(servers) + "."
     )
 
 
-def print_targets(results: list[Result]) -> None:
+def print_targets(results: list[Result], no_check: bool) -> None:
+    at_1m = [r for r in results if r.lessons == 1_000_000]
+    if not at_1m:
+        return
     print(
-        "\nTargets from the issue, at 1M lessons: first load <= 20 s, no change <= 5 s, 1% change <= 8 s, "
-        "runner memory flat from 10k to 1M."
+        "\nTargets at 1M lessons (issue 13), the default command:" + (" (not measured: --no-check)" if no_check else "")
     )
-    for label, figure_of in (("runner", lambda m: m.own_mb), ("chDB worker", lambda m: m.engine_mb)):
-        peaks = ", ".join(f"{r.lessons}: {figure_of(r.ours):.0f} MB" for r in results if r.scenario == "first load")
-        print(f"{label} peak at first load by size: {peaks}.")
+    for (key, scenario), limit in TARGETS.items():
+        run = next((r.runs.get(key) for r in at_1m if r.scenario == scenario), None)
+        if run is None or no_check:
+            continue
+        verdict = "met" if run.ok and run.wall_s <= limit else "missed"
+        print(f"- {key}, {scenario} <= {limit} s: {wall(run)} s, {verdict}")
 
 
 # --- command line -----------------------------------------------------------------------------------
@@ -359,9 +603,11 @@ def print_targets(results: list[Result]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="lesson counts, comma-separated")
-    parser.add_argument("--data-dir", default="/tmp/bench", help="the embedded server, chDB marts, runner data")
-    parser.add_argument("--skip-baseline", action="store_true", help="measure the pipeline only")
+    parser.add_argument("--data-dir", default="/tmp/bench", help="the servers, chDB marts and runner data")
+    parser.add_argument("--warehouses", default="embedded,stock", help="embedded, stock or both (comma-separated)")
     parser.add_argument("--steps", action="store_true", help="per-step figures for every size, not just the largest")
+    parser.add_argument("--no-check", action="store_true", help="run `once --no-check`, as earlier READMEs measured")
+    parser.add_argument("--baseline", action="store_true", help="also run the original's pandas approach (slow)")
     parser.add_argument("--baseline-once", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--source-dsn", help=argparse.SUPPRESS)
     parser.add_argument("--target-dsn", help=argparse.SUPPRESS)
@@ -371,19 +617,25 @@ def main() -> None:
         return
 
     data_dir = Path(args.data_dir).resolve()
-    sizes = [int(size) for size in args.sizes.split(",")]
-    server_dsn = embedded.start_postgres(data_dir)  # stops when this process exits: it holds the server throughout
-    postmaster_pid = int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
-    postmaster = psutil.Process(postmaster_pid)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):
+        data_dir.chmod(0o755)  # the stock server's `postgres` user reaches its directory inside
+    chosen = [name for name in args.warehouses.split(",") if name]
+    starters = {"embedded": start_embedded, "stock": start_stock}
+    if not chosen or set(chosen) - starters.keys() or (args.baseline and "embedded" not in chosen):
+        parser.error("--warehouses: embedded, stock or both (the baseline needs embedded)")
+    warehouses = [starters[name](data_dir) for name in chosen]
     results = []
-    for size in sizes:
-        results.append(bench_size(size, server_dsn, postmaster, data_dir, args.skip_baseline))
+    for size in (int(size) for size in args.sizes.split(",")):
+        results.append(bench_size(size, warehouses, data_dir, args))
 
-    print_machine(server_dsn)
-    print_table([r for by_size in results for r in by_size])
-    print_targets([r for by_size in results for r in by_size])
+    print_machine(warehouses)
+    flat = [r for by_size in results for r in by_size]
+    print_times(flat, warehouses, args.no_check)
+    print_resources(flat, warehouses)
+    print_targets(flat, args.no_check)
     for by_size in results if args.steps else results[-1:]:
-        print_steps(by_size)
+        print_steps(by_size, warehouses)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 -- l_module_lesson: every module-lesson relationship ever seen in the source, once.
-{% from 'macros.sql' import hash_key, fresh_when_empty %}
+{% from 'macros.sql' import hash_key, fresh_when_empty, drop_indexes_when_empty, build_indexes_dropped %}
 {{ fresh_when_empty(['vault.l_module_lesson']) }}
+{{ drop_indexes_when_empty(['vault.l_module_lesson']) }}
 INSERT INTO vault.l_module_lesson (hk_module_lesson, hk_module, hk_lesson, load_ts, record_source)
 SELECT seen.hk_module_lesson, seen.hk_module, seen.hk_lesson, {{ load_ts }}, 'source.stream_module_lesson'
 FROM (
@@ -17,3 +18,5 @@ FROM (
 WHERE NOT EXISTS (SELECT FROM vault.l_module_lesson AS l WHERE l.hk_module_lesson = seen.hk_module_lesson)
 -- in index order, so the btree is written sequentially
 ORDER BY seen.hk_module_lesson;
+
+{{ build_indexes_dropped() }}

@@ -1,0 +1,52 @@
+"""The benchmark measures what users run: the default `once` on both warehouses, checks timed apart."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.benchmark import PG15, checks_seconds, cpu_between
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_checks_are_timed_from_the_end_of_the_run_to_the_last_check():
+    log = "\n".join(
+        [
+            "2026-11-30T10:41:30.32Z run 2     mart.dm_courses_modules_lessons_streams_data  1000 rows  5078 ms",
+            "2026-11-30T10:41:35.70Z run 2: success, 5044200 rows written to the vault and mart in 30630 ms",
+            "2026-11-30T10:41:40.10Z check mart_matches_warehouse (mart): ok",
+            "2026-11-30T10:41:44.22Z check source_matches_vault (warehouse, run): ok",
+        ]
+    )
+    assert checks_seconds(log) == pytest.approx(8.52)
+    assert checks_seconds(log.rsplit("\n", 2)[0]) is None  # --no-check: no check line
+
+
+def test_server_cpu_counts_a_backend_that_ended_during_the_run_once():
+    before = {"ended": 10.0, "live": {1: 2.0, 2: 5.0}}  # backend 2 ends during the run, at 7.0 s
+    after = {"ended": 10.0 + 7.0 + 3.0, "live": {1: 2.5}}  # and a backend born and ended meanwhile took 3.0 s
+    assert cpu_between(before, after) == pytest.approx(0.5 + 2.0 + 3.0)
+
+
+@pytest.mark.skipif(not (PG15 / "postgres").exists(), reason="PostgreSQL 15 server binaries are not installed")
+def test_benchmark_runs_every_scenario_on_both_warehouses(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "bench/benchmark.py", "--sizes", "10000", "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 10000 |") and "`once`" not in line]
+    times = [row for row in rows if row.count("|") == 7]  # lessons, scenario, 2 x (once, checks)
+    assert [row.split("|")[2].strip() for row in times] == ["first load", "no change", "1% change"]
+    for row in times:
+        cells = [cell.strip() for cell in row.split("|")[3:7]]
+        assert all(cell not in ("failed", "—") for cell in cells), row
+    assert "FAILED" not in done.stdout
+    assert "| 10000 | first load | stock PostgreSQL 15 |" in done.stdout
+    assert "stock PostgreSQL 15: 15." in done.stdout  # the server it started is Debian's 15, untuned:
+    assert "shared_buffers 128MB, max_wal_size 1GB, wal_level replica" in done.stdout
