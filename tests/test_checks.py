@@ -264,3 +264,35 @@ def test_the_scheduler_runs_the_whole_table_checks_on_their_own_cadence_and_stat
     last_line = status.stdout.strip().splitlines()[-1]
     assert last_line.startswith("whole-table checks: last at ")
     assert last_line.endswith("UTC, FAILED: current_state_matches_history, mart_matches_warehouse")
+
+
+def test_a_check_on_demand_waits_for_the_run_in_progress_and_a_run_for_the_check(pipeline):
+    """`runner.py check` re-creates the named collection a running mart step reads through and would
+    see a half-loaded mart: it takes the run lock, so neither trips the other."""
+    import threading
+
+    from pipeline import warehouse
+    from pipeline.log import Log
+    from pipeline.run import check_now, run_once
+
+    pipeline.run()
+    lines: list[str] = []
+    log = Log(out=lines.append, interactive=False)
+    with warehouse.connect(pipeline.endpoints.warehouse_dsn, autocommit=True) as a_run:
+        assert warehouse.try_run_lock(a_run)  # a run in progress holds the lock
+        checking = threading.Thread(target=check_now, args=(pipeline.endpoints, log))
+        checking.start()
+        checking.join(timeout=3)
+        assert checking.is_alive()  # still waiting: no check has run
+        assert any("waiting for it to finish" in line for line in lines)
+        assert not any(" check " in line for line in lines)
+    checking.join(timeout=60)  # the run's session ended, and its lock with it
+    assert not checking.is_alive()
+    assert sum(" check " in line and ": ok" in line for line in lines) == len(checks.paths())
+
+    # and the other way round: a run started while the check holds the lock waits for it
+    with warehouse.connect(pipeline.endpoints.warehouse_dsn, autocommit=True) as a_check:
+        assert warehouse.try_run_lock(a_check)
+        skipped = run_once(pipeline.endpoints, log, when_busy="skip")
+        assert skipped is None
+    assert pipeline.scalar("SELECT status FROM meta.run ORDER BY run_id DESC LIMIT 1") == "skipped"
