@@ -148,14 +148,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def tcp_pg_server():
-    """A separate PostgreSQL 15 server (the machine's own binaries) on 127.0.0.1 with password
-    authentication: a source as production has one. It runs as the `postgres` user (PostgreSQL
-    refuses root). Yields a DSN template with {user}, {password} and {database}."""
+def start_pg15(prefix: str, listen: str, prepare=None) -> tuple[Path, int, list[str]]:
+    """Debian's PostgreSQL 15 (the machine's own binaries) in a fresh temporary directory, as the
+    `postgres` user (PostgreSQL refuses root), its superuser's password TCP_SUPERUSER_PASSWORD, host
+    logins by password. `prepare(base, as_postgres)` runs between initdb and the start (a pg_hba.conf,
+    certificates) and returns more server options. Returns (directory, port, the command prefix that
+    runs as `postgres`); stop_pg15 stops it."""
     if not (PG15 / "postgres").exists():
         pytest.skip("PostgreSQL 15 server binaries are not installed (apt-get install postgresql-15)")
-    base = Path(tempfile.mkdtemp(prefix="pg15-"))
+    base = Path(tempfile.mkdtemp(prefix=prefix))
     base.chmod(0o755)
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_postgres:
@@ -167,13 +168,29 @@ def tcp_pg_server():
          "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"],
         check=True, capture_output=True,
     )  # fmt: skip
+    extra = prepare(base, as_postgres) if prepare else ""
     port = free_port()
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1"
+    options = f"-p {port} -k {base} -c listen_addresses={listen} {extra}".strip()
     subprocess.run(
         [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(base / "data"), "-o", options, "-l", str(base / "log"),
          "-w", "start"],
         check=True, capture_output=True,
     )  # fmt: skip
+    return base, port, as_postgres
+
+
+def stop_pg15(base: Path, as_postgres: list[str]) -> None:
+    subprocess.run(
+        [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "stop"], capture_output=True
+    )
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tcp_pg_server():
+    """A separate PostgreSQL 15 server on 127.0.0.1 with password authentication: a source as
+    production has one. Yields a DSN template with {user}, {password} and {database}."""
+    base, port, as_postgres = start_pg15("pg15-", "127.0.0.1")
     dsn = "postgresql://{user}:{password}@127.0.0.1:" + str(port) + "/{database}"
     admin = dsn.format(user="postgres", password=TCP_SUPERUSER_PASSWORD, database="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -181,11 +198,7 @@ def tcp_pg_server():
     try:
         yield dsn
     finally:
-        subprocess.run(
-            [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(base / "data"), "-m", "immediate", "stop"],
-            capture_output=True,
-        )
-        shutil.rmtree(base, ignore_errors=True)
+        stop_pg15(base, as_postgres)
 
 
 def tcp_demo_source(dsn_template: str, database: str) -> str:

@@ -2,17 +2,14 @@
 with a self-signed certificate made here) as the source, and as the warehouse that migrations,
 postgres_fdw and ClickHouse's named collection all reach through TLS."""
 
-import os
-import pwd
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
 import pytest
-from conftest import PG15, SOURCE_PASSWORD, TCP_SUPERUSER_PASSWORD, Pipeline, free_port, run_cli
+from conftest import SOURCE_PASSWORD, TCP_SUPERUSER_PASSWORD, Pipeline, run_cli, start_pg15, stop_pg15
 from psycopg import sql
 
 from pipeline import PipelineError, embedded, warehouse
@@ -27,43 +24,25 @@ def tls_server():
     """PostgreSQL 15 on localhost whose pg_hba.conf allows `hostssl` only, with a certificate for
     localhost signed by itself. Yields (DSN template with {user} {password} {database} {options},
     the certificate's path: readable by every user, as the warehouse servers read it too)."""
-    if not (PG15 / "postgres").exists():
-        pytest.skip("PostgreSQL 15 server binaries are not installed (apt-get install postgresql-15)")
     if not shutil.which("openssl"):
         pytest.skip("the openssl command is not installed")
-    base = Path(tempfile.mkdtemp(prefix="pg15-tls-"))
-    base.chmod(0o755)
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        os.chown(base, pwd.getpwnam("postgres").pw_uid, pwd.getpwnam("postgres").pw_gid)
-    cert, key = base / "server.crt", base / "server.key"
-    subprocess.run(
-        [*as_postgres, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    key.chmod(0o600)
-    cert.chmod(0o644)
-    pwfile = base / "pw"
-    subprocess.run([*as_postgres, "sh", "-c", f"echo '{TCP_SUPERUSER_PASSWORD}' > {pwfile}"], check=True)
-    data = base / "data"
-    subprocess.run(
-        [*as_postgres, str(PG15 / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile),
-         "--auth-local=trust", "-E", "UTF8"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    hba = "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
-    subprocess.run([*as_postgres, "sh", "-c", f"printf '{hba}' > {data / 'pg_hba.conf'}"], check=True)
-    port = free_port()
-    options = (
-        f"-p {port} -k {base} -c listen_addresses=localhost -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
-    )
-    subprocess.run(
-        [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
+
+    def certificate_and_hostssl_only(base: Path, as_postgres: list[str]) -> str:
+        cert, key = base / "server.crt", base / "server.key"
+        subprocess.run(
+            [*as_postgres, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        key.chmod(0o600)
+        cert.chmod(0o644)
+        hba = "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n"
+        subprocess.run([*as_postgres, "sh", "-c", f"printf '{hba}' > {base / 'data' / 'pg_hba.conf'}"], check=True)
+        return f"-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
+
+    base, port, as_postgres = start_pg15("pg15-tls-", "localhost", certificate_and_hostssl_only)
+    cert = base / "server.crt"
     template = "postgresql://{user}:{password}@localhost:" + str(port) + "/{database}?{options}"
     verified = f"sslmode=verify-full&sslrootcert={cert}"
     admin = template.format(user="postgres", password=TCP_SUPERUSER_PASSWORD, database="postgres", options=verified)
@@ -72,10 +51,7 @@ def tls_server():
     try:
         yield template, cert
     finally:
-        subprocess.run(
-            [*as_postgres, str(PG15 / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
-        shutil.rmtree(base, ignore_errors=True)
+        stop_pg15(base, as_postgres)
 
 
 def tls_demo_source(tls_server, database: str, options: str) -> str:
