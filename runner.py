@@ -28,7 +28,9 @@ import psycopg
 from pipeline import PipelineError, alerts, graph, health, mart, scheduler, transforms, warehouse
 from pipeline.config import Config, secrets_of
 from pipeline.log import Log
-from pipeline.run import STOP, check_now, plan, plan_renderer, report, report_as_of, resolve, run_once
+from pipeline.plan import plan, plan_renderer
+from pipeline.report import report, report_as_of
+from pipeline.run import STOP, check_now, resolve, run_once
 from pipeline.warehouse import first_line
 
 

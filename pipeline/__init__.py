@@ -8,9 +8,13 @@ The modules, in the order a run uses them:
     transforms  the SQL templates: discovery, rendering, dependency order
     run         one run of the pipeline, step by step
     guard       the mass-delete guard between the staging and the vault steps
+    checks      the data checks: scoped to a run's keys after it, whole tables on demand
     scheduler   the long-running mode: a run every interval, retries, graceful stop
     log         step lines as text or JSON, and progress on a terminal
     web         the operator's page (web_queries, charts, metrics, templates/), health, alerts
+    plan        what a run would execute, rendered from the configuration alone (plan, the run pages)
+    report      lessons per course, from the mart or from the vault's history
+    graph       the dependency graph as Mermaid or Graphviz
 """
 
 

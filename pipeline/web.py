@@ -23,7 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pipeline import PipelineError, charts, graph, health, mart, metrics, transforms
 from pipeline import web_queries as queries
 from pipeline.config import ClickHouseURL, Config, scrub
-from pipeline.run import binding_plan, plan_renderer
+from pipeline.plan import binding_plan, plan_renderer
 from pipeline.warehouse import first_line
 from pipeline.web_queries import Unreadable, check_verdicts, read
 

@@ -13,7 +13,7 @@ from test_scheduler import Process
 from test_web import Receiver
 
 from pipeline import embedded, graph, transforms
-from pipeline.run import plan_renderer
+from pipeline.plan import plan_renderer
 
 CHROMIUM = Path("/usr/bin/chromium")
 

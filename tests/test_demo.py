@@ -21,7 +21,7 @@ def test_original_readme_query_runs_unchanged_on_the_mart(pipeline):
 
 
 def test_report_counts_distinct_titles_and_instances(pipeline):
-    from pipeline.run import report
+    from pipeline.report import report
 
     pipeline.run()
     assert report(pipeline.mart) == [

@@ -10,7 +10,7 @@ from conftest import run_cli
 
 from pipeline import mart
 from pipeline.config import ClickHouseURL, Config
-from pipeline.run import plan_renderer
+from pipeline.plan import plan_renderer
 
 
 def rendered_ddl(url: str) -> list[str]:

@@ -15,7 +15,8 @@ from conftest import (
 from psycopg import sql
 
 from pipeline import PipelineError, embedded
-from pipeline.run import Endpoints, report
+from pipeline.report import report
+from pipeline.run import Endpoints
 
 
 def test_a_source_on_another_server_loads_through_postgres_fdw(pg_server, other_pg_server, chdb_path):

@@ -14,7 +14,8 @@ from psycopg import sql
 
 from pipeline import PipelineError, embedded, warehouse
 from pipeline.config import ClickHouseURL
-from pipeline.run import Endpoints, report
+from pipeline.report import report
+from pipeline.run import Endpoints
 
 DEMO_REPORT = [("Data Analysis", 6, 18), ("Data Engineering", 6, 12), ("Data Science", 6, 6)]
 

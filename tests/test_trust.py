@@ -11,7 +11,8 @@ from conftest import ROOT, run_cli
 
 from pipeline import PipelineError, checks
 from pipeline.log import Log
-from pipeline.run import check_now, report_as_of
+from pipeline.report import report_as_of
+from pipeline.run import check_now
 
 
 def check_failures(pipeline) -> dict[str, list[str]]:

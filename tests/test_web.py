@@ -21,7 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from pipeline import PipelineError, alerts, embedded, graph, transforms, web
 from pipeline.config import Config, secrets_of
 from pipeline.log import Log
-from pipeline.run import Endpoints, plan_renderer, run_once
+from pipeline.plan import plan_renderer
+from pipeline.run import Endpoints, run_once
 
 PASSWORD = "Ui-s3cret-pw"  # the embedded server trusts its socket: a password in the DSN is carried, never checked
 
