@@ -63,6 +63,7 @@ def render(path: Path, the_mart: Mart, scope: Scope = FULL) -> str:
     env = Environment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     return env.from_string(path.read_text()).render(
         mart=the_mart.database,
+        mart_data=f"{the_mart.database}.{the_mart.data_table}",  # on a cluster, the Distributed table
         warehouse=warehouse,
         scope=f"{the_mart.database}.stage_dm_scope",  # the run's staging.stg_dm_scope, as its mart step copied it
         scoped=scope.run_ts is not None and not scope.whole,

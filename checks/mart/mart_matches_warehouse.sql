@@ -25,14 +25,19 @@ WITH
         SELECT dm_course_module_lesson_stream_uuid AS row_key, {{ columns | join(', ') }}
         FROM {{ mart }}.dm_courses_modules_lessons_streams
 {% if scoped %}
-        -- each row is anchored at its deepest key: its lesson, else its module, else ...
-        WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
-           OR (lesson_id IS NULL
-               AND module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell')))
-           OR (lesson_id IS NULL AND module_id IS NULL
-               AND stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell')))
-           OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
-               AND course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell')))
+        -- the row keys anchored at the run's keys (each row at its deepest key: its lesson, else its
+        -- module, else ...), found in the data table's narrow id columns, so that the view's FINAL
+        -- reads only their granules
+        WHERE dm_course_module_lesson_stream_uuid GLOBAL IN (
+            SELECT row_key FROM {{ mart_data }}
+            WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
+               OR (lesson_id IS NULL
+                   AND module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell')))
+               OR (lesson_id IS NULL AND module_id IS NULL
+                   AND stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell')))
+               OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
+                   AND course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell')))
+        )
 {% endif %}
     )
 SELECT

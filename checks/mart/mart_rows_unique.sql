@@ -5,10 +5,15 @@ WITH rows AS (
     SELECT dm_course_module_lesson_stream_uuid AS row_key, course_id, stream_id, module_id, lesson_id
     FROM {{ mart }}.dm_courses_modules_lessons_streams
 {% if scoped %}
-    WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
-       OR module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell'))
-       OR stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell'))
-       OR course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell'))
+    -- the row keys under the run's keys, found in the data table's narrow id columns, so that the
+    -- view's FINAL reads only their granules
+    WHERE dm_course_module_lesson_stream_uuid GLOBAL IN (
+        SELECT row_key FROM {{ mart_data }}
+        WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
+           OR module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell'))
+           OR stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell'))
+           OR course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell'))
+    )
 {% endif %}
 )
 SELECT 'row key shown more than once' AS tbl, toString(row_key) AS offending_key
