@@ -10,6 +10,7 @@ leaves no engine holding the data directory.
 
 import contextlib
 import ctypes
+import fcntl
 import os
 import signal
 import socket
@@ -80,6 +81,9 @@ def serve(path: str, pipe: Connection) -> None:
 
 
 def answer_until_closed(path: str, pipe: Connection) -> None:
+    if open_elsewhere(path):
+        pipe.send(("error", f"chDB at {path} is open in another process (a scheduler on the same DATA_DIR?)"))
+        return
     try:
         import chdb
 
@@ -97,6 +101,21 @@ def answer_until_closed(path: str, pipe: Connection) -> None:
             pipe.send(("ok", answer(connection, kind, query)))
         except Exception as error:
             pipe.send(("error", str(error)))
+
+
+def open_elsewhere(path: str) -> bool:
+    """Whether another process has chDB open at `path`: like a ClickHouse server, it holds an exclusive
+    lock on <path>/status while open. Asked first, so that chDB does not print its own failure."""
+    try:
+        with open(os.path.join(path, "status"), "rb") as status:
+            try:
+                fcntl.flock(status, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(status, fcntl.LOCK_UN)
+    except FileNotFoundError:
+        pass
+    return False
 
 
 def answer(connection, kind: str, query: str):

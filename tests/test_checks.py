@@ -296,3 +296,38 @@ def test_a_check_on_demand_waits_for_the_run_in_progress_and_a_run_for_the_check
         skipped = run_once(pipeline.endpoints, log, when_busy="skip")
         assert skipped is None
     assert pipeline.scalar("SELECT status FROM meta.run ORDER BY run_id DESC LIMIT 1") == "skipped"
+
+
+def test_check_beside_a_scheduler_on_the_same_embedded_chdb_says_so_in_one_line(tmp_path):
+    """chDB opens a path in one process only: `check` while a scheduler holds the embedded mart gets a
+    one-line reason, not chDB's own output; once the scheduler stops, it runs."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT, run_cli
+
+    env = {"DATA_DIR": str(tmp_path)}
+    scheduler = subprocess.Popen(
+        [sys.executable, str(ROOT / "runner.py"), "schedule", "--every", "1h"],
+        env={k: v for k, v in os.environ.items() if k not in ("SOURCE_DSN", "WAREHOUSE_DSN", "CLICKHOUSE_URL")} | env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "check source_matches_vault" not in scheduler.stdout.readline():  # its first run, checked
+            assert time.monotonic() < deadline and scheduler.poll() is None
+        result = run_cli("check", env=env)
+        assert result.returncode == 1
+        assert result.stderr.splitlines() == [
+            f"error: mart: cannot create the named collection mart_warehouse: chDB at {tmp_path}/chdb is open"
+            " in another process (a scheduler on the same DATA_DIR?)"
+        ]
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=30)
+    assert run_cli("check", env=env).returncode == 0
