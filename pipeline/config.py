@@ -40,20 +40,6 @@ def masked(dsn: str | None) -> str | None:
     return make_conninfo("", **params)
 
 
-def hide_password(text: str, dsn: str) -> str:
-    """A server's error about a statement that carried the DSN's password, with that password masked
-    as written and as quoted in SQL (a syntax error quotes the statement from where it failed)."""
-    try:
-        password = conninfo_to_dict(dsn).get("password")
-    except Exception:
-        return text
-    if not password:
-        return text
-    for form in (password, password.replace("'", "''"), password.replace("\\", "\\\\").replace("'", "\\'")):
-        text = text.replace(form, MASK)
-    return text
-
-
 def masked_repr(self) -> str:
     """A dataclass's repr with its DSNs and URLs (the fields whose names say dsn or url) masked."""
     shown = [
@@ -210,9 +196,13 @@ def secrets_of(*dsns: str | None) -> list[str]:
 
 
 def scrub(text: str, secrets: list[str]) -> str:
-    """text with every secret, also in its HTML-escaped form, replaced by ********."""
+    """text with every secret replaced by ********: as written, as quoted in SQL (a server's syntax error
+    quotes the statement from where it failed, and a binding statement carries the password) and
+    HTML-escaped (a page)."""
     from html import escape
 
     for secret in secrets:
-        text = text.replace(secret, "********").replace(escape(secret), "********")
+        sql_quoted = (secret.replace("'", "''"), secret.replace("\\", "\\\\").replace("'", "\\'"))
+        for form in (secret, *sql_quoted, escape(secret)):
+            text = text.replace(form, MASK)
     return text

@@ -9,7 +9,7 @@ from jinja2 import Environment, StrictUndefined
 
 from pipeline import PipelineError
 from pipeline.chdb_worker import ChdbProcess
-from pipeline.config import ClickHouseURL, dsn_parts, hide_password, identifier
+from pipeline.config import ClickHouseURL, dsn_parts, identifier, scrub, secrets_of
 from pipeline.warehouse import first_line
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "mart"
@@ -197,7 +197,7 @@ def bind_warehouse(mart: Mart, warehouse_dsn: str) -> None:
         for statement in collection_statements(mart, warehouse_dsn):
             mart.execute(statement)
     except PipelineError as error:  # the server's reason, never the statement: it carries the password
-        reason = hide_password(error.reason, warehouse_dsn)
+        reason = scrub(error.reason, secrets_of(warehouse_dsn))
         raise PipelineError(
             "mart", f"cannot create the named collection {mart.warehouse_collection}: {reason}"
         ) from None

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from pipeline import ChecksFailed, PipelineError, RunInterrupted, checks, embedded, guard, mart, transforms, warehouse
-from pipeline.config import Config, dsn_parts, hide_password, masked_repr
+from pipeline.config import Config, dsn_parts, masked_repr, scrub, secrets_of
 from pipeline.log import Log
 from pipeline.warehouse import first_line
 
@@ -171,7 +171,7 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
         else:
             warehouse.bind_source(meta, endpoints.source_dsn)
     except psycopg.Error as error:
-        message = f"cannot bind the source server: {hide_password(first_line(error), endpoints.source_dsn)}"
+        message = f"cannot bind the source server: {scrub(first_line(error), secrets_of(endpoints.source_dsn))}"
         raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
 
 

@@ -10,7 +10,7 @@ from conftest import TCP_SUPERUSER_PASSWORD, demo_source, run_cli, tcp_demo_sour
 from test_servers import ensure_role
 
 from pipeline import PipelineError, embedded, mart, warehouse
-from pipeline.config import ClickHouseURL, Config, hide_password
+from pipeline.config import ClickHouseURL, Config, scrub, secrets_of
 from pipeline.run import Endpoints
 
 PASSWORD = "pw-Never-Shown"
@@ -262,8 +262,8 @@ def test_a_binding_error_never_echoes_the_password(pipeline):
         pipeline.mart.execute(f"CREATE NAMED COLLECTION bad AS host 'dwh', password = {mart.quote(password)}")
     echoed = failure.value.reason
     assert mart.quote(password) in echoed  # the server's own message carries the statement
-    assert mart.quote(password)[1:-1] not in hide_password(echoed, dsn)
-    assert "********" in hide_password(echoed, dsn)
+    assert mart.quote(password)[1:-1] not in scrub(echoed, secrets_of(dsn))
+    assert "********" in scrub(echoed, secrets_of(dsn))
 
 
 def test_a_data_check_that_cannot_read_the_source_names_it(pg_server, tmp_path):
