@@ -7,6 +7,7 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from pipeline import warehouse
 from pipeline import web_queries as queries
 from pipeline.web_queries import Unreadable, check_verdicts, read
 
@@ -75,7 +76,7 @@ def metrics_data(conn) -> dict:
     return {
         "by_status": queries.runs_by_status(conn),
         "last_success": queries.last_success(conn),
-        "mart_loaded_until": queries.mart_loaded_until(conn),
+        "mart_loaded_until": warehouse.last_complete_run(conn),
         "last_run": last_run,
         "last_steps": queries.steps_of(conn, [last_run["run_id"]]) if last_run else [],
         "checks": check_verdicts(queries.recent_checks(conn)),

@@ -5,6 +5,7 @@ from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import pq, sql
+from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from pipeline import PipelineError
@@ -224,13 +225,20 @@ def start_run(conn: psycopg.Connection) -> tuple[int, object]:
     ).fetchone()
 
 
-def last_complete_run(conn: psycopg.Connection):
+def last_complete_run(conn: psycopg.Connection, before_run: int | None = None):
     """The load_ts of the last run that completed, its mart step included (None if none did): the
-    mart holds everything the vault held then. A run limited by --select to other steps does not count."""
-    return conn.execute(
-        "SELECT max(r.load_ts) FROM meta.run r WHERE r.status = 'success' AND EXISTS ("
-        " SELECT FROM meta.run_step s WHERE s.run_id = r.run_id AND s.database = 'mart' AND s.status = 'success')"
-    ).fetchone()[0]
+    mart holds everything the vault held then. A run limited by --select to other steps does not count.
+    With before_run, as it was when that run started (what it rendered its mart SQL against)."""
+    return (
+        conn.cursor(row_factory=tuple_row)  # whatever rows the connection makes (the page's are dicts)
+        .execute(
+            "SELECT max(r.load_ts) FROM meta.run r WHERE r.status = 'success' AND r.run_id < %s AND EXISTS ("
+            " SELECT FROM meta.run_step s WHERE s.run_id = r.run_id AND s.database = 'mart'"
+            " AND s.status = 'success')",
+            [before_run if before_run is not None else 2**62],
+        )
+        .fetchone()[0]
+    )
 
 
 def abandon_stale_runs(conn: psycopg.Connection) -> None:

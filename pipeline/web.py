@@ -20,7 +20,7 @@ import waitress
 from flask import Flask, Response, abort, jsonify, render_template, request
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from pipeline import PipelineError, charts, graph, health, mart, metrics, transforms
+from pipeline import PipelineError, charts, graph, health, mart, metrics, transforms, warehouse
 from pipeline import web_queries as queries
 from pipeline.config import ClickHouseURL, Config, scrub
 from pipeline.plan import binding_plan, plan_renderer
@@ -119,7 +119,7 @@ def overview_data(conn, page: Page) -> dict:
         "last_success": last_success,
         "healthy": healthy,
         "verdict": verdict,
-        "mart_loaded_until": queries.mart_loaded_until(conn),
+        "mart_loaded_until": warehouse.last_complete_run(conn),
         "checks": check_verdicts(queries.recent_checks(conn)),
         "next_run": page.next_run() if page.next_run else None,
     }
@@ -149,7 +149,7 @@ def run_data(conn, page: Page, run_id: int) -> dict:
         "failed": failed,
         "timeline": charts.timeline(steps, start_s, end.timestamp()),
         "checks": queries.checks_of_run(conn, run_id),
-        "sql": rendered_sql(page, run, queries.mart_loaded_until(conn, run_id), [step["step"] for step in steps]),
+        "sql": rendered_sql(page, run, warehouse.last_complete_run(conn, run_id), [step["step"] for step in steps]),
     }
 
 

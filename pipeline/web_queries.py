@@ -107,16 +107,6 @@ def last_success(conn):
     return conn.execute("SELECT max(load_ts) AS at FROM meta.run WHERE status = 'success'").fetchone()["at"]
 
 
-def mart_loaded_until(conn, before_run: int | None = None):
-    """The load_ts of the last successful run whose mart step succeeded: what the mart holds. With
-    before_run, as it was when that run started (what the run rendered its mart SQL against)."""
-    return conn.execute(
-        "SELECT max(r.load_ts) AS at FROM meta.run r WHERE r.status = 'success' AND r.run_id < %s AND EXISTS ("
-        " SELECT FROM meta.run_step s WHERE s.run_id = r.run_id AND s.database = 'mart' AND s.status = 'success')",
-        [before_run if before_run is not None else 2**62],
-    ).fetchone()["at"]
-
-
 def runs_by_status(conn) -> dict[str, int]:
     rows = conn.execute("SELECT status, count(*) AS runs FROM meta.run GROUP BY status").fetchall()
     return {row["status"]: row["runs"] for row in rows}
