@@ -116,7 +116,7 @@ def run_once(
         deletes = guard.Limit(max_delete_share, allow_mass_delete)
         run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, loaded_until, deletes)
         if check and not select:
-            scope = checks.Scope(run_ts=load_ts, whole=loaded_until is None)
+            scope = checks.Scope(run_ts=load_ts, mart_was_empty=loaded_until is None)
             report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id, scope), log, scope)
             if full_check_every is not None and full_check_due(meta, full_check_every):
                 log.message(f"the whole-table checks are due (every {full_check_every} s)")

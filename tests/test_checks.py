@@ -24,8 +24,22 @@ def loaded(pipeline):
     return pipeline
 
 
-def last_run_scope(pipeline) -> checks.Scope:
-    return checks.Scope(run_ts=pipeline.scalar("SELECT load_ts FROM meta.run ORDER BY run_id DESC LIMIT 1"))
+def last_run_scope(pipeline, mart_was_empty: bool = False) -> checks.Scope:
+    return checks.Scope(
+        run_ts=pipeline.scalar("SELECT load_ts FROM meta.run ORDER BY run_id DESC LIMIT 1"),
+        mart_was_empty=mart_was_empty,
+    )
+
+
+def scope_named(pipeline, name: str) -> checks.Scope:
+    """The checks' tiers: whole tables; after a run; after a run that loaded an empty mart (whose mart
+    checks compare the whole mart with rows they assemble from the warehouse's current state)."""
+    if name == "full":
+        return checks.FULL
+    return last_run_scope(pipeline, mart_was_empty=name == "first load")
+
+
+TIERS = ["full", "run", "first load"]
 
 
 def failures(pipeline, scope: checks.Scope = checks.FULL, only: set[str] | None = None) -> dict[str, list[str]]:
@@ -97,9 +111,9 @@ ROWS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("scope", ["full", "run"])
+@pytest.mark.parametrize("scope", TIERS)
 def test_a_wrong_value_in_any_column_of_any_row_fails_mart_matches_warehouse(loaded, scope):
-    the_scope = checks.FULL if scope == "full" else last_run_scope(loaded)
+    the_scope = scope_named(loaded, scope)
     assert failures(loaded, the_scope) == {}
     for where, key, prefixes in ROWS:
         for column, type_name in consumer_columns(loaded):
@@ -142,9 +156,9 @@ MART_DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", MART_DAMAGE, ids=list(MART_DAMAGE))
-@pytest.mark.parametrize("scope", ["full", "run"])
+@pytest.mark.parametrize("scope", TIERS)
 def test_a_missing_extra_or_duplicate_mart_row_fails(loaded, damage, scope):
-    the_scope = checks.FULL if scope == "full" else last_run_scope(loaded)
+    the_scope = scope_named(loaded, scope)
     do, expected = MART_DAMAGE[damage]
     do(loaded)
     assert failures(loaded, the_scope) == expected
@@ -176,6 +190,20 @@ VAULT_DAMAGE = {
             "source_matches_vault": ["source.stream_module_lesson vs vault.cur_lesson 1"],
         },
     ),
+    "a current id that is not its key's": (
+        "UPDATE vault.cur_lesson SET lesson_id = 999 WHERE lesson_id = 1",
+        {
+            "current_state_matches_history": ["vault.cur_lesson {hk_lesson_1}"],
+            "source_matches_vault": [
+                "source.stream_module_lesson vs vault.cur_lesson 1",
+                "source.stream_module_lesson vs vault.cur_lesson 999",
+            ],
+        },
+    ),
+    "a current placement's id that is not its key's": (
+        "UPDATE vault.cur_module_lesson SET lesson_id = 999 WHERE lesson_id = 1",
+        {"current_state_matches_history": ["vault.cur_module_lesson {hk_module_lesson_1_1}"]},
+    ),
     "a satellite row without its hub": (
         "DELETE FROM vault.h_module WHERE module_id = 19",
         {
@@ -183,7 +211,6 @@ VAULT_DAMAGE = {
                 "vault.l_stream_module.hk_module {hk_module_19}",
                 "vault.s_module.hk_module {hk_module_19}",  # both runs wrote a row of module 19
                 "vault.s_module.hk_module {hk_module_19}",
-                "vault.cur_module.hk_module {hk_module_19}",
             ]
         },
     ),
@@ -213,6 +240,28 @@ def test_vault_damage_on_a_touched_key_fails(loaded, damage, scope):
         expected["source_matches_vault"].append("count of source.stream_module_lesson vs vault.cur_lesson 36 vs 35")
     if scope == "run" and damage == "a satellite row without its hub":  # the rows the last run wrote
         expected["rows_point_at_parents"].remove(f"vault.l_stream_module.hk_module {named['hk_module_19']}")
+        expected["rows_point_at_parents"].remove(f"vault.s_module.hk_module {named['hk_module_19']}")
+    assert {check: sorted(examples) for check, examples in found.items()} == {
+        check: sorted(examples) for check, examples in expected.items()
+    }
+
+
+@pytest.mark.parametrize("damage", VAULT_DAMAGE, ids=list(VAULT_DAMAGE))
+def test_vault_damage_after_a_first_load_fails(pipeline, damage):
+    """After a first load every key was touched, and the vault's checks compare the current state with
+    the history by fingerprint first: each damage still fails, naming its key."""
+    pipeline.source("INSERT INTO stream_module (id, stream_id, title, order_in_stream) VALUES (19, 1, 'Empty', 9)")
+    pipeline.run()
+    assert failures(pipeline, last_run_scope(pipeline, mart_was_empty=True)) == {}
+    statement, expected = VAULT_DAMAGE[damage]
+    pipeline.warehouse(f"{statement} RETURNING 1")
+    found = failures(pipeline, last_run_scope(pipeline, mart_was_empty=True), only={"current_state_matches_history",
+                     "rows_point_at_parents", "source_matches_vault"})  # fmt: skip
+    named = keys(pipeline)
+    expected = {check: [example.format(**named) for example in examples] for check, examples in expected.items()}
+    if damage == "a key missing from the vault":  # the counts show it too, after a run
+        expected["source_matches_vault"].append("count of source.stream_module_lesson vs vault.cur_lesson 36 vs 35")
+    if damage == "a satellite row without its hub":  # one run wrote one row of module 19
         expected["rows_point_at_parents"].remove(f"vault.s_module.hk_module {named['hk_module_19']}")
     assert {check: sorted(examples) for check, examples in found.items()} == {
         check: sorted(examples) for check, examples in expected.items()

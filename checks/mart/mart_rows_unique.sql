@@ -4,7 +4,7 @@
 WITH rows AS (
     SELECT dm_course_module_lesson_stream_uuid AS row_key, course_id, stream_id, module_id, lesson_id
     FROM {{ mart }}.dm_courses_modules_lessons_streams
-{% if scoped %}
+{% if scoped and not mart_was_empty %}
     -- the row keys under the run's keys, found in the data table's narrow id columns, so that the
     -- view's FINAL reads only their granules
     WHERE dm_course_module_lesson_stream_uuid GLOBAL IN (

@@ -1,7 +1,8 @@
 -- rows_point_at_parents: every link row points at existing hub rows, every satellite row at its hub
--- or link row, every current-state row at its hub or link row. After a run (scoped), only the rows
--- it wrote: satellite rows of its load time, the links their effectivity rows name, and the current
--- state of the keys in its delta (staging.stg_*).
+-- or link row. After a run (scoped), only the rows it wrote: satellite rows of its load time and the
+-- links their effectivity rows name. (Every current-state row is at its hub or link row too: it
+-- matches its key's latest satellite or effectivity row, which current_state_matches_history checks,
+-- and that row points at the hub or link, which this checks.)
 {% set run_rows = 'child.load_ts = ' ~ run_ts %}
 {% set children = [
     ('l_course_stream', 'hk_course', 'h_course', 'link'), ('l_course_stream', 'hk_stream', 'h_stream', 'link'),
@@ -12,11 +13,6 @@
     ('s_course_stream_eff', 'hk_course_stream', 'l_course_stream', 'run'),
     ('s_stream_module_eff', 'hk_stream_module', 'l_stream_module', 'run'),
     ('s_module_lesson_eff', 'hk_module_lesson', 'l_module_lesson', 'run'),
-    ('cur_course', 'hk_course', 'h_course', 'stg_course'), ('cur_stream', 'hk_stream', 'h_stream', 'stg_stream'),
-    ('cur_module', 'hk_module', 'h_module', 'stg_module'), ('cur_lesson', 'hk_lesson', 'h_lesson', 'stg_lesson'),
-    ('cur_course_stream', 'hk_course_stream', 'l_course_stream', 'stg_stream'),
-    ('cur_stream_module', 'hk_stream_module', 'l_stream_module', 'stg_module'),
-    ('cur_module_lesson', 'hk_module_lesson', 'l_module_lesson', 'stg_lesson'),
 ] %}
 {% for child, key, parent, written in children %}
 SELECT 'vault.{{ child }}.{{ key }}' AS tbl, child.{{ key }}::text AS offending_key
@@ -24,11 +20,8 @@ FROM vault.{{ child }} AS child
 WHERE NOT EXISTS (SELECT FROM vault.{{ parent }} AS parent WHERE parent.{{ key }} = child.{{ key }})
 {% if scoped and written == 'run' %}
   AND child.load_ts = {{ run_ts }}
-{% elif scoped and written == 'link' %}
-  AND child.hk_{{ child[2:] }} IN (SELECT hk_{{ child[2:] }} FROM vault.s_{{ child[2:] }}_eff WHERE load_ts = {{ run_ts }})
 {% elif scoped %}
-  -- the current state of the delta's keys (for a relationship: of its children)
-  AND child.{{ 'hk_' ~ written[4:] }} IN (SELECT {{ 'hk_' ~ written[4:] }} FROM staging.{{ written }})
+  AND child.hk_{{ child[2:] }} IN (SELECT hk_{{ child[2:] }} FROM vault.s_{{ child[2:] }}_eff WHERE load_ts = {{ run_ts }})
 {% endif %}
 {{ "UNION ALL" if not loop.last }}
 {% endfor %}
