@@ -204,6 +204,13 @@ VAULT_DAMAGE = {
         "UPDATE vault.cur_module_lesson SET lesson_id = 999 WHERE lesson_id = 1",
         {"current_state_matches_history": ["vault.cur_module_lesson {hk_module_lesson_1_1}"]},
     ),
+    "a satellite row moved to a key no hub has (the counts unchanged)": (
+        "UPDATE vault.s_module SET hk_module = md5('999')::uuid WHERE hk_module = md5('19')::uuid",
+        {
+            "rows_point_at_parents": ["vault.s_module.hk_module {hk_module_999}"] * 2,  # both runs' rows
+            "current_state_matches_history": ["vault.cur_module {hk_module_19}", "vault.cur_module {hk_module_999}"],
+        },
+    ),
     "a satellite row without its hub": (
         "DELETE FROM vault.h_module WHERE module_id = 19",
         {
@@ -221,6 +228,7 @@ def keys(pipeline) -> dict[str, str]:
     return {
         "hk_lesson_1": pipeline.scalar("SELECT md5('1')::uuid::text"),
         "hk_module_19": pipeline.scalar("SELECT md5('19')::uuid::text"),
+        "hk_module_999": pipeline.scalar("SELECT md5('999')::uuid::text"),
         "hk_module_lesson_1_1": pipeline.scalar("SELECT md5('1|1')::uuid::text"),
     }
 
@@ -241,6 +249,9 @@ def test_vault_damage_on_a_touched_key_fails(loaded, damage, scope):
     if scope == "run" and damage == "a satellite row without its hub":  # the rows the last run wrote
         expected["rows_point_at_parents"].remove(f"vault.l_stream_module.hk_module {named['hk_module_19']}")
         expected["rows_point_at_parents"].remove(f"vault.s_module.hk_module {named['hk_module_19']}")
+    if scope == "run" and damage.startswith("a satellite row moved"):  # the last run's row, its delta's key
+        expected["rows_point_at_parents"].pop()
+        expected["current_state_matches_history"].remove(f"vault.cur_module {named['hk_module_999']}")
     assert {check: sorted(examples) for check, examples in found.items()} == {
         check: sorted(examples) for check, examples in expected.items()
     }
@@ -263,6 +274,8 @@ def test_vault_damage_after_a_first_load_fails(pipeline, damage):
         expected["source_matches_vault"].append("count of source.stream_module_lesson vs vault.cur_lesson 36 vs 35")
     if damage == "a satellite row without its hub":  # one run wrote one row of module 19
         expected["rows_point_at_parents"].remove(f"vault.s_module.hk_module {named['hk_module_19']}")
+    if damage.startswith("a satellite row moved"):  # likewise
+        expected["rows_point_at_parents"].remove(f"vault.s_module.hk_module {named['hk_module_999']}")
     assert {check: sorted(examples) for check, examples in found.items()} == {
         check: sorted(examples) for check, examples in expected.items()
     }
