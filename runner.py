@@ -142,7 +142,7 @@ def command_plan(config: Config, args) -> int:
 
 
 def command_graph(config: Config, args) -> int:
-    # a run after the first, when the mart is fed from staging (a first load reads the whole view)
+    # a run after the first, when the mart is fed from staging (a first load reads the current state whole)
     renderer = plan_renderer(config, mart_loaded_until=datetime.now(UTC))
     steps = transforms.plan_steps(renderer.transforms, renderer)
     print(graph.mermaid(steps, renderer.mart_database), end="")

@@ -1,8 +1,8 @@
 -- dm_courses_modules_lessons_streams_data: the mart rows that are new or changed in this run's feed
 -- (staging.stg_dm_feed), and a tombstone for every row under a key in its scope (staging.stg_dm_scope)
--- that the feed no longer has; into an empty mart, the warehouse's whole view. Runs inside ClickHouse,
--- which reads the warehouse through a named collection. mart_data is the data table, or on a cluster
--- the Distributed table over it.
+-- that the feed no longer has; into an empty mart, every row of the warehouse's view, assembled from
+-- the current state. Runs inside ClickHouse, which reads the warehouse through a named collection.
+-- mart_data is the data table, or on a cluster the Distributed table over it.
 -- On a cluster the stage tables are the connected node's own (each node has empty ones), so every IN
 -- here is GLOBAL: the node that runs the query evaluates the subquery once and ships the set to the
 -- shards. A plain IN under a Distributed FROM would be sent as is, and each shard would read its own

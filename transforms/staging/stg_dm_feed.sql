@@ -5,13 +5,13 @@
 -- parent is reloaded whole, and the parent only for its childless row ('course_shell',
 -- 'stream_shell', 'module_shell'), which appears or goes as its last child comes or leaves. Every
 -- mart row is anchored at its deepest key (its lesson, else its module, ...); the scope lists
--- anchors. When the mart is empty (mart_never_loaded) nothing is staged: the mart reads
--- vault.v_dm_courses_modules_lessons_streams whole.
+-- anchors. When the mart is empty (mart_never_loaded) nothing is staged: the mart assembles every row
+-- of vault.v_dm_courses_modules_lessons_streams itself, from the current state.
 {% set since = mart_loaded_until %}
 TRUNCATE staging.stg_dm_scope;
 TRUNCATE staging.stg_dm_feed;
 {% if mart_never_loaded %}
--- the mart is empty: no scope and no feed, the mart reads vault.v_dm_courses_modules_lessons_streams whole
+-- the mart is empty: no scope and no feed, the mart assembles every row from the current state
 {% else %}
 
 INSERT INTO staging.stg_dm_scope (level, id, hk)
