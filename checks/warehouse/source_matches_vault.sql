@@ -2,13 +2,20 @@
 -- source as it is now: a change since the last run shows here until the next run). First the two id
 -- sets are compared whole by fingerprint, the count and the sum of a hash of every id, which the source
 -- computes itself: cheap at any size. Only when those differ are the ids matched one by one to name
--- them: after a run (scoped), the ids of its delta (staging.stg_*) and the two counts; on demand, all.
-{% for source, entity in [('course', 'course'), ('stream', 'stream'), ('stream_module', 'module'),
-                          ('stream_module_lesson', 'lesson')] %}
-{% set fingerprints_agree %}
-(SELECT (count(*), sum(hashint4extended(id, 0))) FROM source.{{ source }})
-    = (SELECT (count(*), sum(hashint4extended({{ entity }}_id, 0))) FROM vault.cur_{{ entity }})
-{%- endset %}
+-- them: after a run (scoped), the ids of its delta (staging.stg_*), and the two counts for a difference
+-- the delta does not reach; on demand, all ids.
+{% set entities = [('course', 'course'), ('stream', 'stream'), ('stream_module', 'module'),
+                   ('stream_module_lesson', 'lesson')] %}
+WITH fingerprints AS MATERIALIZED (
+{% for source, entity in entities %}
+    SELECT '{{ entity }}' AS entity, '{{ source }}' AS source_table, src.n AS source_ids, src.h AS source_hash, cur.n AS vault_ids, cur.h AS vault_hash
+    FROM (SELECT count(*) AS n, sum(hashint4extended(id, 0)) AS h FROM source.{{ source }}) AS src,
+         (SELECT count(*) AS n, sum(hashint4extended({{ entity }}_id, 0)) AS h FROM vault.cur_{{ entity }}) AS cur
+    {{ "UNION ALL" if not loop.last }}
+{% endfor %}
+),
+differ AS (SELECT * FROM fingerprints WHERE (source_ids, source_hash) IS DISTINCT FROM (vault_ids, vault_hash))
+{% for source, entity in entities %}
 SELECT 'source.{{ source }} vs vault.cur_{{ entity }}' AS tbl, coalesce(src.id, cur.{{ entity }}_id)::text AS offending_key
 FROM (
     SELECT id FROM source.{{ source }}
@@ -23,13 +30,13 @@ FULL JOIN (
 {% endif %}
 ) AS cur ON cur.{{ entity }}_id = src.id
 WHERE (src.id IS NULL OR cur.{{ entity }}_id IS NULL)
-  AND NOT {{ fingerprints_agree }}
-{% if scoped %}
+  AND EXISTS (SELECT FROM differ WHERE entity = '{{ entity }}')
 UNION ALL
-SELECT 'count of source.{{ source }} vs vault.cur_{{ entity }}', src.n || ' vs ' || cur.n
-FROM (SELECT count(*) AS n FROM source.{{ source }}) AS src,
-     (SELECT count(*) AS n FROM vault.cur_{{ entity }}) AS cur
-WHERE src.n <> cur.n
-{% endif %}
-{{ "UNION ALL" if not loop.last }}
 {% endfor %}
+{% if scoped %}
+SELECT 'count of source.' || source_table || ' vs vault.cur_' || entity, source_ids || ' vs ' || vault_ids
+FROM differ
+WHERE source_ids <> vault_ids
+{% else %}
+SELECT NULL, NULL WHERE false
+{% endif %}
