@@ -76,7 +76,19 @@ WITH
                    AND course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell')))
         )
 {% endif %}
+    ),
+    -- the rows that differ, found by a hash of every column: the warehouse's rows, read once, meet
+    -- the mart's (row key, hash) pairs, narrow enough to hold in memory at any size
+    differing AS (
+        SELECT w.*, hashed.row_key AS mart_row_key
+        FROM warehouse_rows AS w
+        GLOBAL FULL JOIN (
+            SELECT row_key, xxh3_128(tuple({{ columns | join(', ') }})) AS content FROM mart_rows
+        ) AS hashed ON hashed.row_key = w.row_key
+        WHERE w.row_key IS NULL OR hashed.row_key IS NULL
+           OR hashed.content != xxh3_128(tuple(w.{{ columns | join(', w.') }}))
     )
+-- what differs in each: the few differing rows meet the mart's rows again, to name the first column
 SELECT
     multiIf(
         w.row_key IS NULL, 'only in the mart',
@@ -90,8 +102,6 @@ SELECT
            ifNull(toString(coalesce(m.module_id, w.module_id)), '-'), '/',
            ifNull(toString(coalesce(m.lesson_id, w.lesson_id)), '-')) AS offending_key
 FROM mart_rows AS m
--- GLOBAL: on a cluster the mart side reads the Distributed table; the warehouse side is read once, here
-GLOBAL FULL JOIN warehouse_rows AS w ON m.row_key = w.row_key
-WHERE m.row_key IS NULL OR w.row_key IS NULL
-   OR (m.{{ columns | join(', m.') }}) IS DISTINCT FROM (w.{{ columns | join(', w.') }})
+-- GLOBAL: on a cluster the mart side reads the Distributed table; the differing rows are found once, here
+GLOBAL RIGHT JOIN differing AS w ON m.row_key = coalesce(w.row_key, w.mart_row_key)
 SETTINGS join_use_nulls = 1
