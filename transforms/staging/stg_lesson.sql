@@ -93,7 +93,8 @@ WHERE (EXISTS (SELECT FROM vault.cur_lesson) OR EXISTS (SELECT FROM vault.cur_mo
   -- and the source changed: first told by two sums, one on each side, of a 64-bit hash of every lesson's
   -- (id, hashdiff) and of every lesson's (id, module), summed exactly. Equal sums mean an unchanged source
   -- but at odds of 1 in 2^64 (a hashdiff's own), and the comparison above never runs. The source's sum
-  -- and the warehouse's are taken at the same time: an Append of an async-capable foreign scan (0024).
+  -- and the warehouse's are taken at the same time: an Append with an async-capable foreign scan (migration
+  -- 0024).
   AND (SELECT sum(total) FROM (
            SELECT sum(hashint8extended({{ hashdiff(attributes) | indent(31) }}, id::bigint * 2))
                   + coalesce(sum(hashint4extended(stream_module_id, id::bigint * 2 + 1)), 0) AS total
