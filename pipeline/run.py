@@ -3,7 +3,7 @@
 import contextlib
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -109,12 +109,11 @@ def run_once(
             warehouse.wait_run_lock(meta)
         the_mart = mart.connect(endpoints.clickhouse_url)  # chDB's worker starts while the warehouse is prepared
         prepare(meta, endpoints, log)
-        for migration in mart.migrate(the_mart):
-            log.message(f"mart migration applied: {migration}")
-        mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
-        loaded_until = warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
         deletes = guard.Limit(max_delete_share, allow_mass_delete)
-        run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, loaded_until, deletes)
+        with ThreadPoolExecutor(max_workers=1) as background:  # the mart is readied while the delta steps run
+            mart_ready = background.submit(prepare_mart, meta, endpoints, the_mart, log)
+            run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, mart_ready, deletes)
+        loaded_until = mart_ready.result()
         if check and not select:
             scope = checks.Scope(run_ts=load_ts, mart_was_empty=loaded_until is None)
             report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id, scope), log, scope)
@@ -175,20 +174,30 @@ def prepare(meta: psycopg.Connection, endpoints: Endpoints, log: Log) -> None:
         raise PipelineError("warehouse", message, transient=warehouse.is_transient(error)) from None
 
 
+def prepare_mart(meta: psycopg.Connection, endpoints: Endpoints, the_mart: mart.Mart, log: Log) -> datetime | None:
+    """Mart migrations and the warehouse's named collection; returns the load_ts of the last run that
+    reached the mart (None: the mart is empty, and is loaded whole)."""
+    for migration in mart.migrate(the_mart):
+        log.message(f"mart migration applied: {migration}")
+    mart.bind_warehouse(the_mart, endpoints.warehouse_for_mart)
+    return warehouse.last_complete_run(meta) if the_mart.has_rows(the_mart.data_table) else None
+
+
 def run_steps(
     meta: psycopg.Connection,
     endpoints: Endpoints,
     the_mart: mart.Mart,
     log,
     select,
-    loaded_until,
+    mart_ready: Future,
     deletes: guard.Limit,
 ) -> tuple[int, datetime, list[StepResult]]:
     """Every step of one run, recorded as run `run_id`; returns it with its load_ts and the steps' results.
-    `loaded_until` is the load_ts of the last run that reached the mart (None: the mart is empty)."""
+    `mart_ready` gives the load_ts of the last run that reached the mart (None: the mart is empty): the
+    delta steps, which need nothing of the mart, run before it is asked for (chDB's worker starts meanwhile)."""
     run_id, load_ts = warehouse.start_run(meta)
     renderer = transforms.Renderer(
-        transforms.discover(), load_ts, the_mart.database, loaded_until, mart_data_table=the_mart.data_table
+        transforms.discover(), load_ts, the_mart.database, mart_data_table=the_mart.data_table
     )
     results = []
     connections = WarehouseConnections(endpoints.warehouse_dsn)
@@ -206,14 +215,14 @@ def run_steps(
 
     started = time.monotonic()
     try:
-        steps = transforms.plan_steps(renderer.transforms, renderer)
-        if select:
-            steps = transforms.select(steps, select)
+        steps = plan(renderer, select)  # what the mart holds is not known yet: good for the delta steps only
         log.message(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}", run_id=run_id)
         # the delta first; the guard reads it before any step writes the vault or the mart
         delta = guard.delta_steps(steps)
         run_in_parallel(transforms.only(steps, delta), run_one, done, workers=PARALLEL_STEPS)
         guard.check(meta, delta, deletes, log)
+        renderer.mart_loaded_until = mart_ready.result()
+        steps = plan(renderer, select)
         run_in_parallel(transforms.only(steps, steps.keys() - delta), run_one, done, workers=PARALLEL_STEPS)
     except BaseException as error:
         status = "interrupted" if isinstance(error, RunInterrupted | KeyboardInterrupt) else "failed"
@@ -235,6 +244,11 @@ def run_steps(
         ms=elapsed_ms(started),
     )
     return run_id, load_ts, results
+
+
+def plan(renderer: transforms.Renderer, select: list[str] | None) -> dict[str, transforms.Step]:
+    steps = transforms.plan_steps(renderer.transforms, renderer)
+    return transforms.select(steps, select) if select else steps
 
 
 def record_end(meta: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:

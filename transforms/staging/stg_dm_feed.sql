@@ -14,14 +14,16 @@ TRUNCATE staging.stg_dm_feed;
 -- the mart is empty: no scope and no feed, the mart assembles every row from the current state
 {% else %}
 
+-- (each satellite is read by its index on load_ts; given as a constant, the planner sees through that index
+-- how few rows are that recent, and looks their keys up: a CTE holding it hid the value, and the planner,
+-- expecting a third of each table, joined a million lessons' hub and links whole)
 INSERT INTO staging.stg_dm_scope (level, id, hk)
-WITH since AS (SELECT {{ since }} AS ts)
 {% for entity in ['course', 'stream', 'module', 'lesson'] %}
 -- {{ entity }}s whose attributes changed, that appeared, vanished or came back
 SELECT '{{ entity }}', h.{{ entity }}_id, h.hk_{{ entity }}
 FROM {{ ref('s_' ~ entity) }} AS s
-JOIN since ON s.load_ts > since.ts
 JOIN {{ ref('h_' ~ entity) }} AS h USING (hk_{{ entity }})
+WHERE s.load_ts > {{ since }}
 UNION
 {% endfor %}
 {% for parent, child in [('course', 'stream'), ('stream', 'module'), ('module', 'lesson')] %}
@@ -30,10 +32,10 @@ SELECT unnest(ARRAY['{{ child }}', '{{ parent }}_shell']),
        unnest(ARRAY[hc.{{ child }}_id, hp.{{ parent }}_id]),
        unnest(ARRAY[hc.hk_{{ child }}, hp.hk_{{ parent }}])
 FROM {{ ref('s_' ~ parent ~ '_' ~ child ~ '_eff') }} AS e
-JOIN since ON e.load_ts > since.ts
 JOIN {{ ref('l_' ~ parent ~ '_' ~ child) }} AS l USING (hk_{{ parent }}_{{ child }})
 JOIN {{ ref('h_' ~ parent) }} AS hp ON hp.hk_{{ parent }} = l.hk_{{ parent }}
 JOIN {{ ref('h_' ~ child) }} AS hc ON hc.hk_{{ child }} = l.hk_{{ child }}
+WHERE e.load_ts > {{ since }}
 {{ "UNION" if not loop.last }}
 {% endfor %}
 ;
