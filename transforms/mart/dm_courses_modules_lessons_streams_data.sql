@@ -97,7 +97,9 @@ WITH loaded AS (
     -- what the mart shows now under the changed keys
     SELECT *
     FROM {{ mart_data }} FINAL
-    WHERE is_deleted = 0
+    -- nothing at all when no key changed: a constant the query is planned with, so FINAL reads no part
+    WHERE (SELECT count() FROM {{ mart }}.stage_dm_scope) > 0
+      AND is_deleted = 0
       -- each row is anchored at its deepest key: its lesson, else its module, else ...
       AND (lesson_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson')
         OR (lesson_id IS NULL
