@@ -94,16 +94,7 @@ MART_COLUMNS = ["course_id", "stream_id", "module_id", "lesson_id", "h_course_ti
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(st.lists(operations, min_size=1, max_size=4), min_size=1, max_size=3))
 def test_the_mart_follows_any_sequence_of_source_changes(pg_server, chdb_path, batches):
-    number = next(_examples)
-    pipeline = Pipeline(
-        Endpoints(
-            demo_source(pg_server, f"prop_source_{number}"),
-            embedded.ensure_warehouse(pg_server, f"prop_warehouse_{number}"),
-            f"chdb://{chdb_path}?database=prop_mart_{number}",
-        )
-    )
-    for statement in DROP_FOREIGN_KEYS:
-        pipeline.source(statement)
+    pipeline = messy_pipeline(pg_server, chdb_path)
     pipeline.run()
     hubs_before = 0
     states = []  # (the run's load_ts, the source's state then)
@@ -133,6 +124,21 @@ def test_the_mart_follows_any_sequence_of_source_changes(pg_server, chdb_path, b
         assert pipeline.warehouse(AS_OF, [load_ts]) == state
 
 
+def messy_pipeline(pg_server, chdb_path) -> Pipeline:
+    """A pipeline of its own over the demo catalog without its foreign keys."""
+    number = next(_examples)
+    pipeline = Pipeline(
+        Endpoints(
+            demo_source(pg_server, f"prop_source_{number}"),
+            embedded.ensure_warehouse(pg_server, f"prop_warehouse_{number}"),
+            f"chdb://{chdb_path}?database=prop_mart_{number}",
+        )
+    )
+    for statement in DROP_FOREIGN_KEYS:
+        pipeline.source(statement)
+    return pipeline
+
+
 def source_rows(pipeline) -> list[tuple]:
     with psycopg.connect(pipeline.endpoints.source_dsn) as conn:
         return conn.execute(SOURCE_STATE).fetchall()
@@ -144,16 +150,7 @@ def test_a_first_load_of_any_source_gives_the_warehouse_view_and_passes_its_chec
     """The mart's first load assembles its rows in ClickHouse from the current state, as the view does
     in the warehouse: on a messy source (orphans, dangling and missing parents), the two agree, and the
     checks that follow a first load (fingerprints, the assembled mart) pass."""
-    number = next(_examples)
-    pipeline = Pipeline(
-        Endpoints(
-            demo_source(pg_server, f"prop_source_{number}"),
-            embedded.ensure_warehouse(pg_server, f"prop_warehouse_{number}"),
-            f"chdb://{chdb_path}?database=prop_mart_{number}",
-        )
-    )
-    for statement in DROP_FOREIGN_KEYS:
-        pipeline.source(statement)
+    pipeline = messy_pipeline(pg_server, chdb_path)
     for statement, *params in changes:
         try:
             pipeline.source(statement, params)

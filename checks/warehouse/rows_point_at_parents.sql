@@ -8,7 +8,6 @@
 -- equal, every key has its parent row, at the cost of two scans. A hub's satellite and the link of a
 -- child with one parent hold one row per parent key then; where the fingerprints differ (a child that
 -- shares its parent), the rows are matched one by one.
-{% set run_rows = 'child.load_ts = ' ~ run_ts %}
 {% set children = [
     ('l_course_stream', 'hk_course', 'h_course', 'link'), ('l_course_stream', 'hk_stream', 'h_stream', 'link'),
     ('l_stream_module', 'hk_stream', 'h_stream', 'link'), ('l_stream_module', 'hk_module', 'h_module', 'link'),
