@@ -75,13 +75,6 @@ UNION ALL
 {% set link = parent ~ '_' ~ child %}
 {% set hk = 'hk_' ~ link %}
 {% set first_load = 'NOT EXISTS (SELECT FROM vault.s_' ~ link ~ '_eff WHERE load_ts < ' ~ run_ts ~ ')' %}
-{% set mismatch %}
-CASE WHEN latest.{{ hk }} IS NULL OR latest.is_deleted THEN cur.{{ hk }} IS NOT NULL
-           ELSE cur.{{ hk }} IS NULL
-                OR (cur.hk_{{ parent }}, cur.hk_{{ child }}) IS DISTINCT FROM (latest.hk_{{ parent }}, latest.hk_{{ child }})
-                OR cur.hk_{{ parent }} <> md5(cur.{{ parent }}_id::text)::uuid
-                OR cur.hk_{{ child }} <> md5(cur.{{ child }}_id::text)::uuid END
-{%- endset %}
 SELECT 'vault.cur_{{ link }}' AS tbl, coalesce(latest.{{ hk }}, cur.{{ hk }})::text AS offending_key
 FROM (
 {% if scoped %}
@@ -120,7 +113,11 @@ FULL JOIN (
     SELECT * FROM vault.cur_{{ link }}
 {% endif %}
 ) AS cur USING ({{ hk }})
-WHERE {{ mismatch }}
+WHERE CASE WHEN latest.{{ hk }} IS NULL OR latest.is_deleted THEN cur.{{ hk }} IS NOT NULL
+           ELSE cur.{{ hk }} IS NULL
+                OR (cur.hk_{{ parent }}, cur.hk_{{ child }}) IS DISTINCT FROM (latest.hk_{{ parent }}, latest.hk_{{ child }})
+                OR cur.hk_{{ parent }} <> md5(cur.{{ parent }}_id::text)::uuid
+                OR cur.hk_{{ child }} <> md5(cur.{{ child }}_id::text)::uuid END
 {% if scoped %}
   -- after a first load, key by key only when the fingerprints differ: every link has one live
   -- effectivity row, the current state holds every link, and each current row's ids are those its
