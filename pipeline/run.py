@@ -311,10 +311,7 @@ def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work,
     warehouse.start_step(meta, run_id, step, transform.engine)
     started = time.monotonic()
     try:
-        if transform.engine == "warehouse":
-            rows = execute_in_warehouse(work, sql, table=step)
-        else:
-            rows = the_mart.run_script(sql)
+        rows = execute_in_warehouse(work, sql) if transform.engine == "warehouse" else the_mart.run_script(sql)
     except BaseException as error:
         database, reason = explain(error)
         message = f"step {step} failed: {reason}"
@@ -336,9 +333,10 @@ def explain(error: BaseException) -> tuple[str | None, str]:
     return None, first_line(error)
 
 
-def execute_in_warehouse(work: psycopg.Connection, sql: str, table: str) -> int:
-    """Run a transform's statements in one transaction; return the rows they inserted. When they
-    changed the table's size enough to mislead the planner, it is analyzed before the commit."""
+def execute_in_warehouse(work: psycopg.Connection, sql: str) -> int:
+    """Run a transform's statements in one transaction; return the rows they inserted. Every table
+    they changed enough to mislead the planner (the step's own, and the current state a satellite
+    step keeps beside its history) is analyzed before the commit."""
     rows = 0
     with work.transaction():
         cursor = work.execute(sql)
@@ -346,9 +344,17 @@ def execute_in_warehouse(work: psycopg.Connection, sql: str, table: str) -> int:
             rows += max(cursor.rowcount, 0) if (cursor.statusmessage or "").startswith("INSERT") else 0
             if not cursor.nextset():
                 break
-        if rows and worth_analyzing(work, table, rows):
-            work.execute(f"ANALYZE {table}")
+        for changed, count in work.execute(CHANGED_IN_THIS_TRANSACTION).fetchall():
+            if worth_analyzing(work, changed, count):
+                work.execute(f"ANALYZE {changed}")
     return rows
+
+
+# the tables this transaction wrote, and how many rows (PostgreSQL's statistics of the transaction)
+CHANGED_IN_THIS_TRANSACTION = (
+    "SELECT relid::regclass::text, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
+    " WHERE schemaname IN ('staging', 'vault') AND n_tup_ins + n_tup_upd + n_tup_del > 0"
+)
 
 
 def worth_analyzing(work: psycopg.Connection, table: str, rows: int) -> bool:

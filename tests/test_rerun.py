@@ -113,3 +113,16 @@ def test_the_delta_meets_its_fetched_attributes_by_a_merge_whatever_the_estimate
     plan = explain_delta(pipeline, *FRESH_MILLION)
     assert "rows=1000000 " in plan  # the estimates of a million current lessons did apply
     assert "Nested Loop" not in plan
+
+
+def test_a_first_load_leaves_statistics_on_every_table_it_filled(pipeline):
+    """The current state a satellite step keeps beside its history is analyzed with it, before the
+    commit: the next run, and the checks right after this one, plan with row counts (without them the
+    planner looped where it should hash), not with autovacuum's visit a minute later."""
+    pipeline.run()
+    never_analyzed = pipeline.warehouse(
+        "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'vault' AND c.relkind = 'r' AND c.reltuples < 0 ORDER BY 1"
+    )
+    assert never_analyzed == []
+    assert pipeline.scalar("SELECT reltuples FROM pg_class WHERE oid = 'vault.cur_lesson'::regclass") == 36
