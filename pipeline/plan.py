@@ -18,7 +18,7 @@ def plan(config: Config, select: list[str] | None = None) -> str:
     ]
     parts += binding_plan(config, database)
     steps = transforms.plan_steps(renderer.transforms, renderer)
-    for step in transforms.ordered(transforms.select(steps, select) if select else steps):
+    for step in transforms.ordered(transforms.select(steps, select)):
         after = ", ".join(sorted(step.after)) or "nothing"
         parts.append(f"-- step {step.transform.target(database)} ({step.transform.engine}), after: {after}\n{step.sql}")
     return "\n".join(parts)

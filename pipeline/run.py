@@ -215,14 +215,15 @@ def run_steps(
 
     started = time.monotonic()
     try:
-        steps = plan(renderer, select)  # what the mart holds is not known yet: good for the delta steps only
+        # what the mart holds is not known yet: good for the delta steps only
+        steps = transforms.select(transforms.plan_steps(renderer.transforms, renderer), select)
         log.message(f"run {run_id}: {len(steps)} steps, load_ts {load_ts.isoformat()}", run_id=run_id)
         # the delta first; the guard reads it before any step writes the vault or the mart
         delta = guard.delta_steps(steps)
         run_in_parallel(transforms.only(steps, delta), run_one, done, workers=PARALLEL_STEPS)
         guard.check(meta, delta, deletes, log)
         renderer.mart_loaded_until = mart_ready.result()
-        steps = plan(renderer, select)
+        steps = transforms.select(transforms.plan_steps(renderer.transforms, renderer), select)
         run_in_parallel(transforms.only(steps, steps.keys() - delta), run_one, done, workers=PARALLEL_STEPS)
     except BaseException as error:
         status = "interrupted" if isinstance(error, RunInterrupted | KeyboardInterrupt) else "failed"
@@ -244,11 +245,6 @@ def run_steps(
         ms=elapsed_ms(started),
     )
     return run_id, load_ts, results
-
-
-def plan(renderer: transforms.Renderer, select: list[str] | None) -> dict[str, transforms.Step]:
-    steps = transforms.plan_steps(renderer.transforms, renderer)
-    return transforms.select(steps, select) if select else steps
 
 
 def record_end(meta: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:

@@ -161,8 +161,10 @@ def plan_steps(transforms: dict[str, Transform], renderer: Renderer) -> dict[str
     return steps
 
 
-def select(steps: dict[str, Step], names: list[str]) -> dict[str, Step]:
-    """The named steps and every step they depend on, directly or not."""
+def select(steps: dict[str, Step], names: list[str] | None) -> dict[str, Step]:
+    """The named steps and every step they depend on, directly or not; every step when none is named."""
+    if not names:
+        return steps
     unknown = [name for name in names if name not in steps]
     if unknown:
         raise PipelineError("transforms", f"no step called {', '.join(unknown)}; steps: {', '.join(sorted(steps))}")
