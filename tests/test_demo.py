@@ -84,6 +84,13 @@ def test_first_load_fills_every_table_once(pipeline):
     assert len(pipeline.view()) == 36
 
 
+def test_the_embedded_server_runs_without_data_checksums(pipeline):
+    """PostgreSQL 18's initdb turned them on for the test server; the start turned them off again: with
+    them, reading a freshly loaded page logged it whole to set its hint bits."""
+    assert pipeline.scalar("SHOW server_version_num") >= "180000"
+    assert pipeline.scalar("SHOW data_checksums") == "off"
+
+
 def test_a_first_load_writes_fresh_files_and_later_runs_keep_them(pipeline):
     """The embedded server keeps WAL minimal, so a first load truncates the empty vault tables in the
     steps that fill them (new files, written without WAL); a later run keeps files and history."""
