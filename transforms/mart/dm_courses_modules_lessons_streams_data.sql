@@ -19,9 +19,10 @@
     'h_stream_name', 's_stream_is_open', 's_stream_homework_deadline_days', 's_stream_start_at',
     's_stream_end_at', 's_stream_created_at', 's_stream_updated_at', 's_stream_deleted_at',
 ] %}
-{#- Inserts are written in blocks of at most 64k rows or 32 MB, not the default 1M rows or 256 MB: a
-    first load then needs a fraction of the memory (800 MB instead of 1.5 GB in chDB's worker at 1M
-    lessons), for a few more parts to merge. And without optimize_on_insert: an insert holds one row
+{#- A run's inserts are written in blocks of at most 64k rows or 32 MB, not the default 1M rows or
+    256 MB, for less memory. A first load keeps the defaults: in 64k blocks, 1M lessons made 8 parts,
+    whose merge raced the checks that follow (3.5-3.7 s of checks with 2 parts, 4.2-4.8 s with 8; chDB's
+    worker peaked at 1.1-1.2 GB either way). And without optimize_on_insert: an insert holds one row
     per key, so ReplacingMergeTree's merge of each block found nothing to replace, at 2.7 s of
     chDB's 6.7 s of CPU in a first load of 1M lessons; merges and FINAL still keep the latest version. -#}
 {#- distributed_foreground_insert: an insert through the Distributed table returns once every shard
@@ -74,8 +75,7 @@ FROM (
     WHERE u.module_id IS NULL
        OR u.module_id NOT IN (SELECT module_id FROM placements WHERE lesson_id IN (SELECT lesson_id FROM lessons))
 )
-SETTINGS join_use_nulls = 1, min_insert_block_size_rows = 65536, min_insert_block_size_bytes = 33554432,
-         optimize_on_insert = 0, distributed_foreground_insert = 1;
+SETTINGS join_use_nulls = 1, optimize_on_insert = 0, distributed_foreground_insert = 1;
 {% else %}
 TRUNCATE TABLE {{ mart }}.stage_dm_scope;
 
