@@ -57,15 +57,23 @@ def connect(dsn: str, database: str = "warehouse", autocommit: bool = False) -> 
     try:
         return psycopg.connect(dsn, autocommit=autocommit, options=options, application_name="course-pipeline")
     except psycopg.OperationalError as error:
-        raise PipelineError(database, f"cannot connect: {first_line(error)}", transient=True) from None
+        raise PipelineError(database, f"cannot connect: {first_line(error)}", transient=is_transient(error)) from None
 
 
 TRANSIENT = (psycopg.OperationalError, psycopg.errors.TransactionRollback)
 
+# A server that refused these credentials or does not have this database or role refuses them again on
+# the next try: found in its own message (as servers word it by default, in English; a message worded
+# otherwise is retried, as every refused connection was before).
+REFUSED_FOR_GOOD = ("password authentication failed", "no pg_hba.conf entry", "does not exist")
+
 
 def is_transient(error: BaseException) -> bool:
     """A connection lost or refused, a server shutting down or starting, a serialization failure or
-    deadlock: the same work may well succeed if tried again."""
+    deadlock: the same work may well succeed if tried again. Not wrong credentials, nor a database or
+    role that is not there (REFUSED_FOR_GOOD), directly or through postgres_fdw."""
+    if any(reason in str(error) for reason in REFUSED_FOR_GOOD):
+        return False
     return isinstance(error, TRANSIENT) or getattr(error, "transient", False)
 
 

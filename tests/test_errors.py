@@ -11,7 +11,7 @@ from test_servers import ensure_role
 
 from pipeline import PipelineError, embedded, mart, warehouse
 from pipeline.config import ClickHouseURL, Config, scrub, secrets_of
-from pipeline.run import Endpoints
+from pipeline.run import Endpoints, run_once
 
 PASSWORD = "pw-Never-Shown"
 
@@ -278,3 +278,24 @@ def test_a_data_check_that_cannot_read_the_source_names_it(pg_server, tmp_path):
     result = run_cli("check", env=env)
     assert_one_line_error(result, "source", "check source_matches_vault could not run:")
     assert 'relation "public.course" does not exist' in result.stderr
+
+
+def test_refused_credentials_are_not_retried_but_a_refused_connection_is(
+    pg_server, tcp_pg_server, tcp_sources, empty_warehouse, tmp_path
+):
+    """A wrong password fails the same way every time, so the scheduler reports it at once instead of
+    retrying it four times; a server that refuses connections may be back in a moment."""
+    with pytest.raises(PipelineError) as login:
+        warehouse.connect(tcp_pg_server.format(user="postgres", password=PASSWORD, database="postgres"))
+    with pytest.raises(PipelineError) as port:
+        warehouse.connect(f"postgresql://loader:{PASSWORD}@127.0.0.1:1/warehouse")
+    source = broken_source(pg_server, "wrong password", tcp_sources)
+    endpoints = Endpoints(source_dsn=source, warehouse_dsn=empty_warehouse, clickhouse_url=f"chdb://{tmp_path}/chdb")
+    with pytest.raises(PipelineError) as source_login:  # the source's refusal comes through postgres_fdw
+        run_once(endpoints, check=False)
+    assert "password authentication failed" in login.value.reason
+    assert (source_login.value.database, "password authentication failed" in source_login.value.reason) == (
+        "source",
+        True,
+    )
+    assert (login.value.transient, port.value.transient, source_login.value.transient) == (False, True, False)
