@@ -281,7 +281,7 @@ def test_a_data_check_that_cannot_read_the_source_names_it(pg_server, tmp_path):
 
 
 def test_refused_credentials_are_not_retried_but_a_refused_connection_is(
-    pg_server, tcp_pg_server, tcp_sources, empty_warehouse, tmp_path
+    pg_server, tcp_pg_server, tcp_sources, empty_warehouse, chdb_path
 ):
     """A wrong password fails the same way every time, so the scheduler reports it at once instead of
     retrying it four times; a server that refuses connections may be back in a moment."""
@@ -290,7 +290,8 @@ def test_refused_credentials_are_not_retried_but_a_refused_connection_is(
     with pytest.raises(PipelineError) as port:
         warehouse.connect(f"postgresql://loader:{PASSWORD}@127.0.0.1:1/warehouse")
     source = broken_source(pg_server, "wrong password", tcp_sources)
-    endpoints = Endpoints(source_dsn=source, warehouse_dsn=empty_warehouse, clickhouse_url=f"chdb://{tmp_path}/chdb")
+    # the tests' chDB engine: a process opens one chDB path only
+    endpoints = Endpoints(source, empty_warehouse, f"chdb://{chdb_path}?database=mart_refused")
     with pytest.raises(PipelineError) as source_login:  # the source's refusal comes through postgres_fdw
         run_once(endpoints, check=False)
     assert "password authentication failed" in login.value.reason
