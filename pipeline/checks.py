@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from pipeline import PipelineError, warehouse
+from pipeline import PipelineError, transforms, warehouse
 from pipeline.mart import Mart, warehouse_table
 from pipeline.transforms import sql_timestamp
 
@@ -65,7 +65,10 @@ def render(path: Path, the_mart: Mart, scope: Scope = FULL) -> str:
     def warehouse(schema: str, table: str) -> str:
         return warehouse_table(the_mart.database, schema, table)
 
-    env = Environment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    # the transforms' macros too: the check after a first load assembles the mart's rows as that load did
+    env = Environment(
+        loader=FileSystemLoader(str(transforms.ROOT)), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     return env.from_string(path.read_text()).render(
         mart=the_mart.database,
         mart_data=f"{the_mart.database}.{the_mart.data_table}",  # on a cluster, the Distributed table

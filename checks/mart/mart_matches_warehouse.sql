@@ -4,47 +4,15 @@
 -- by the row key the warehouse's ids give; NULLs compare as equal. After a run (scoped), the rows under
 -- the keys that run reloaded (its staging.stg_dm_scope, as its mart step copied it) against the rows it
 -- computed for them (staging.stg_dm_feed). After a run that loaded an empty mart, every row, against
--- rows assembled here from the warehouse's current state as the view assembles them: each current
--- lesson, its module and each row of vault.v_dm_upper read once (1.2 s at 1M lessons, where reading
--- the view whole takes 2.8 s).
-{% set columns = [
-    'course_id', 'stream_id', 'module_id', 'lesson_id',
-    'h_course_title', 's_course_icon_url', 's_course_is_auto_course_enroll', 's_course_is_demo_enroll',
-    's_course_created_at', 's_course_updated_at', 's_course_deleted_at',
-    'h_module_title', 'l_module_order_in_stream', 's_module_created_at', 's_module_updated_at', 's_module_deleted_at',
-    'h_lesson_title', 's_lesson_description', 's_lesson_teacher_id', 's_lesson_start_at', 's_lesson_end_at',
-    's_lesson_homework_url', 's_lesson_online_lesson_join_url', 's_lesson_online_lesson_recording_url',
-    's_lesson_deleted_at',
-    'h_stream_name', 's_stream_is_open', 's_stream_homework_deadline_days', 's_stream_start_at',
-    's_stream_end_at', 's_stream_created_at', 's_stream_updated_at', 's_stream_deleted_at',
-] %}
-{% set lesson_columns = {'lesson_id': 'lesson_id', 'title': 'h_lesson_title', 'description': 's_lesson_description',
-                         'teacher_id': 's_lesson_teacher_id', 'start_at': 's_lesson_start_at',
-                         'end_at': 's_lesson_end_at', 'homework_url': 's_lesson_homework_url',
-                         'online_lesson_join_url': 's_lesson_online_lesson_join_url',
-                         'online_lesson_recording_url': 's_lesson_online_lesson_recording_url',
-                         'deleted_at': 's_lesson_deleted_at'} %}
-{% set upper_columns = columns | reject('in', lesson_columns.values()) | list %}
+-- rows assembled here from the warehouse's current state as the view assembles them, as that load did
+-- (current_mart_rows in transforms/macros.sql: cheaper than reading the view whole; the whole-table
+-- tier compares with the view itself).
+{% from 'macros.sql' import mart_columns as columns, current_mart_rows %}
 WITH
 {% if scoped and mart_was_empty %}
-    lessons AS (SELECT {{ lesson_columns.keys() | join(', ') }} FROM {{ warehouse('vault', 'cur_lesson') }}),
-    placements AS (SELECT lesson_id, module_id FROM {{ warehouse('vault', 'cur_module_lesson') }}),
-    upper AS (SELECT * FROM {{ warehouse('vault', 'v_dm_upper') }}),
+    -- every row of the warehouse's view, assembled from the current state as the mart's first load was
     assembled AS (
-        -- every current lesson under its module, stream and course (NULL where it has none)
-        SELECT {% for column in upper_columns %}u.{{ column }} AS {{ column }}, {% endfor %}
-
-               {% for attribute, column in lesson_columns.items() %}l.{{ attribute }} AS {{ column }}{{ ', ' if not loop.last }}{% endfor %}
-
-        FROM lessons AS l
-        LEFT JOIN placements AS p ON p.lesson_id = l.lesson_id
-        LEFT JOIN (SELECT * FROM upper WHERE module_id IS NOT NULL) AS u ON u.module_id = p.module_id
-        UNION ALL
-        -- each module without a current lesson, stream without a module, course without a stream
-        SELECT u.{{ upper_columns | join(', u.') }}, {{ (['NULL'] * lesson_columns | length) | join(', ') }}
-        FROM upper AS u
-        WHERE u.module_id IS NULL
-           OR u.module_id NOT IN (SELECT module_id FROM placements WHERE lesson_id IN (SELECT lesson_id FROM lessons))
+        {{ current_mart_rows(warehouse) | indent(8) }}
     ),
 {% endif %}
     warehouse_rows AS (
