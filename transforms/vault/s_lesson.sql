@@ -23,6 +23,8 @@ WITH changes AS (
     FROM vault.cur_lesson AS cur
     JOIN {{ ref('stg_lesson') }} AS stg USING (hk_lesson)
     WHERE stg.vanished
+      -- (not on a first load: its million staged rows would be read to find none vanished)
+      AND EXISTS (SELECT FROM vault.cur_lesson)
     -- sorted once, in the satellite's index order: PostgreSQL 17+ writes it and the current
     -- state below without sorting again
     ORDER BY hk_lesson
