@@ -46,15 +46,17 @@ WITH
 {% endif %}
     ),
     -- the rows that differ, found by a hash of every column: the warehouse's rows, read once, meet
-    -- the mart's (row key, hash) pairs, narrow enough to hold in memory at any size
+    -- the mart's (row key, hash) pairs, narrow enough to hold in memory at any size. 64 bits (odds of
+    -- 1 in 2^64 that a changed row hashes alike) and a tuple, which tells NULL from '': cityHash64 took
+    -- a tenth less CPU than xxh3_128 for 1M rows on each side
     differing AS (
         SELECT w.*, hashed.row_key AS mart_row_key
         FROM warehouse_rows AS w
         GLOBAL FULL JOIN (
-            SELECT row_key, xxh3_128(tuple({{ columns | join(', ') }})) AS content FROM mart_rows
+            SELECT row_key, cityHash64(tuple({{ columns | join(', ') }})) AS content FROM mart_rows
         ) AS hashed ON hashed.row_key = w.row_key
         WHERE w.row_key IS NULL OR hashed.row_key IS NULL
-           OR hashed.content != xxh3_128(tuple(w.{{ columns | join(', w.') }}))
+           OR hashed.content != cityHash64(tuple(w.{{ columns | join(', w.') }}))
     )
 -- what differs in each: the few differing rows meet the mart's rows again, to name the first column
 SELECT
