@@ -43,6 +43,15 @@ def test_a_small_delta_leaves_statistics_to_autovacuum_and_a_larger_one_is_analy
     estimate = "SELECT reltuples::integer FROM pg_class WHERE oid = %s::regclass"
     pipeline.run()
     assert pipeline.scalar(estimate, ["vault.s_lesson"]) == 36  # a first load is analyzed
+    # by the columns statements filter and join on; a lesson's attributes get none (migration 0025)
+    analyzed = (
+        "SELECT array_agg(attname::text ORDER BY attname) FROM pg_stats"
+        " WHERE format('%%s.%%s', schemaname, tablename) = %s"
+    )
+    assert pipeline.scalar(analyzed, ["vault.s_lesson"]) == [
+        "hashdiff", "hk_lesson", "is_deleted", "load_ts", "record_source"
+    ]  # fmt: skip
+    assert "title" not in pipeline.scalar(analyzed, ["staging.stg_lesson"])
 
     pipeline.source("UPDATE stream_module_lesson SET description = 'edited' WHERE id = 1")
     pipeline.run()
