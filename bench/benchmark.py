@@ -18,9 +18,13 @@ source, fresh warehouse database and fresh chDB mart:
 
 Three scenarios per size: first load, a rerun with nothing changed, a rerun after 1% of the lessons
 changed (0.5% edited, 0.25% inserted, 0.25% deleted). Each scenario runs on one warehouse and then the
-other, so on a shared machine both see the same moments. Every run is a subprocess, measured from
-outside: wall time, the runner's and its chDB worker's peak RSS, the server's peak RSS, and CPU
-seconds (the runner with its chDB worker; the server's processes). Prints markdown tables; asserts
+other, so on a shared machine both see the same moments. Before each run the benchmark waits until
+autovacuum has done what the runs before it left (the vacuum and analysis of freshly written tables,
+as it would long before a user's next run) on both servers: otherwise one server's autovacuum worked
+through a first load's million rows on the cores the other's run was measured on. Every run is a
+subprocess, measured from outside: wall time, the runner's and its chDB worker's peak RSS, the
+server's peak RSS, CPU seconds (the runner with its chDB worker; the server's processes), and how long
+an autovacuum worker of its own server ran beside it. Prints markdown tables; asserts
 nothing. --no-check runs `once --no-check` instead (the figures of earlier READMEs); --baseline adds
 the original system's pandas approach, on the embedded server (slow at 1M).
 """
@@ -92,6 +96,7 @@ class Measured:
     cpu_s: float  # the runner (wait4) and its chDB worker (sampled every 50 ms): user + system
     server_cpu_s: float  # the server's processes, backends included: user + system
     exit_code: int
+    autovacuum_s: float  # how long an autovacuum worker of the server was seen during the run (every 0.5 s)
     stdout: str
     stderr: str
     checks_s: float | None = None  # the data checks after the run, from the log's timestamps
@@ -165,12 +170,13 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         server_peak = rss([postmaster, *children(postmaster)])
         own_peak = engine_peak = 0
+        autovacuum_ticks = 0  # process-tree listings that found an autovacuum worker
         engine_cpu: dict[int, float] = {}  # the runner's children by pid: CPU seconds last seen
         done = threading.Event()
         child = None
 
         def sample() -> None:
-            nonlocal server_peak, own_peak, engine_peak
+            nonlocal server_peak, own_peak, engine_peak, autovacuum_ticks
             try:
                 runner = psutil.Process(child.pid)
             except psutil.NoSuchProcess:  # gone already
@@ -180,6 +186,7 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
                     return
                 if tick % 10 == 0:
                     server, engine = [postmaster, *children(postmaster)], children(runner)
+                    autovacuum_ticks += any(is_autovacuum_worker(process) for process in server)
                 server_peak = max(server_peak, rss(server))
                 own_peak = max(own_peak, rss([runner]))
                 engine_peak = max(engine_peak, rss(engine))
@@ -207,9 +214,18 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
             cpu_s=usage.ru_utime + usage.ru_stime + sum(engine_cpu.values()),
             server_cpu_s=cpu_between(cpu_before, cpu_after),
             exit_code=child.returncode,
+            autovacuum_s=autovacuum_ticks * 0.5,
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
         )
+
+
+def is_autovacuum_worker(process: psutil.Process) -> bool:
+    """A server process that vacuums or analyzes (its title: "postgres: autovacuum worker <database>")."""
+    try:
+        return "autovacuum worker" in " ".join(process.cmdline())
+    except psutil.Error:
+        return False
 
 
 def checks_seconds(log: str) -> float | None:
@@ -332,6 +348,53 @@ def checkpoint(server_dsn: str) -> None:
         conn.execute("CHECKPOINT")
 
 
+# big tables (8 MB or more) past autovacuum's thresholds for a vacuum or an analysis, by its global
+# settings (a table with autovacuum off is left out); reltuples below 0 (never counted) counts as 0,
+# as autovacuum counts it
+AUTOVACUUM_DUE = """
+SELECT count(*)
+FROM pg_stat_user_tables AS s
+JOIN pg_class AS c ON c.oid = s.relid
+WHERE pg_relation_size(c.oid) >= 8 * 1024 * 1024
+  AND NOT coalesce(c.reloptions @> ARRAY['autovacuum_enabled=false'], false)
+  AND (s.n_dead_tup > current_setting('autovacuum_vacuum_threshold')::float8
+                      + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(c.reltuples, 0)
+       OR (current_setting('autovacuum_vacuum_insert_threshold')::float8 >= 0
+           AND s.n_ins_since_vacuum > current_setting('autovacuum_vacuum_insert_threshold')::float8
+               + current_setting('autovacuum_vacuum_insert_scale_factor')::float8 * greatest(c.reltuples, 0))
+       OR s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
+                                + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0))
+"""
+AUTOVACUUM_WORKING = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+SETTLE_TIMEOUT_S = 180  # autovacuum visits each database once a minute (autovacuum_naptime)
+
+
+def settle(setups: list["Setup"]) -> None:
+    """Wait until autovacuum has no work left from earlier runs in any benchmark database and no worker
+    busy, on every server, as it would by a user's next run; give up after SETTLE_TIMEOUT_S."""
+    started = time.monotonic()
+    while True:
+        busy = []
+        for setup in setups:
+            with psycopg.connect(setup.warehouse.server_dsn, autocommit=True) as conn:
+                working = conn.execute(AUTOVACUUM_WORKING).fetchone()[0]
+            due = 0
+            for dsn in (setup.warehouse_dsn, setup.source_dsn):
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    due += conn.execute(AUTOVACUUM_DUE).fetchone()[0]
+            if working or due:
+                busy.append(f"{setup.warehouse.key}: {working} autovacuum workers, {due} tables due")
+        waited = time.monotonic() - started
+        if not busy:
+            if waited >= 1:
+                print(f"autovacuum done after {waited:.0f} s", flush=True)
+            return
+        if waited >= SETTLE_TIMEOUT_S:
+            print(f"autovacuum not done after {waited:.0f} s ({'; '.join(busy)}): measuring anyway", flush=True)
+            return
+        time.sleep(1)
+
+
 # --- the baseline: the original system's approach -------------------------------------------------
 
 
@@ -423,6 +486,7 @@ def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> 
                 print(f"{setup.warehouse.label}: source changed, {updated} updated, {inserted} inserted, "
                       f"{deleted} deleted", flush=True)  # fmt: skip
         for setup in setups:
+            settle(setups)
             checkpoint(setup.warehouse.server_dsn)
             run = measure(runner, setup.env, setup.warehouse.postmaster)
             run.checks_s = checks_seconds(run.stdout)
@@ -432,6 +496,7 @@ def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> 
             result.runs[setup.warehouse.key] = run
         if baseline:
             embedded_setup = next(s for s in setups if s.warehouse.key == "embedded")
+            settle(setups)
             checkpoint(embedded_setup.warehouse.server_dsn)
             result.baseline = measure(baseline, embedded_setup.env, embedded_setup.warehouse.postmaster)
             report_run(f"{scenario}: baseline", result.baseline, show_output=True)
@@ -445,6 +510,8 @@ def report_run(label: str, run: Measured, show_output: bool = False) -> None:
         line += f" (checks {run.checks_s:5.2f} s)"
     line += f"  CPU {run.cpu_s:5.1f} s, server {run.server_cpu_s:5.1f} s"
     line += f"  peak {run.own_mb:4.0f} MB, chDB {run.engine_mb:4.0f} MB, server {run.server_mb:5.0f} MB"
+    if run.autovacuum_s:
+        line += f"  autovacuum seen {run.autovacuum_s:.1f} s"
     if not run.ok:
         tail = (run.stderr.strip() or run.stdout.strip()).splitlines()[-3:]
         line += f"  FAILED (exit {run.exit_code}): " + " | ".join(tail)

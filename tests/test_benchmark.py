@@ -4,9 +4,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from bench.benchmark import PG15, checks_seconds, cpu_between
+from bench.benchmark import AUTOVACUUM_DUE, PG15, checks_seconds, cpu_between
+from pipeline import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +30,25 @@ def test_server_cpu_counts_a_backend_that_ended_during_the_run_once():
     before = {"ended": 10.0, "live": {1: 2.0, 2: 5.0}}  # backend 2 ends during the run, at 7.0 s
     after = {"ended": 10.0 + 7.0 + 3.0, "live": {1: 2.5}}  # and a backend born and ended meanwhile took 3.0 s
     assert cpu_between(before, after) == pytest.approx(0.5 + 2.0 + 3.0)
+
+
+def test_a_freshly_written_big_table_is_due_for_autovacuum_until_vacuumed(pg_server):
+    """What the benchmark waits for between runs: big tables autovacuum would vacuum or analyze."""
+    embedded.ensure_database(pg_server, "bench_settle")
+    database = embedded.database_dsn(pg_server, "bench_settle")
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS written, written_off")
+        conn.execute("CREATE TABLE written (id integer, padding text)")
+        conn.execute("CREATE TABLE written_off (id integer, padding text) WITH (autovacuum_enabled = false)")
+        for table in ("written", "written_off"):  # 12 MB each
+            conn.execute(f"INSERT INTO {table} SELECT g, repeat('x', 40) FROM generate_series(1, 160000) AS g")
+        conn.execute("SELECT pg_stat_force_next_flush()")
+    with psycopg.connect(database, autocommit=True) as conn:
+        assert conn.execute(AUTOVACUUM_DUE).fetchone()[0] == 1  # written; written_off is autovacuum's to skip
+        conn.execute("VACUUM (ANALYZE) written")
+        conn.execute("SELECT pg_stat_force_next_flush()")
+    with psycopg.connect(database, autocommit=True) as conn:
+        assert conn.execute(AUTOVACUUM_DUE).fetchone()[0] == 0
 
 
 @pytest.mark.skipif(not (PG15 / "postgres").exists(), reason="PostgreSQL 15 server binaries are not installed")
