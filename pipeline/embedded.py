@@ -6,6 +6,7 @@ warehouse reaches the demo source through postgres_fdw exactly as it would reach
 """
 
 import contextlib
+import os
 import subprocess
 import warnings
 from pathlib import Path
@@ -47,7 +48,8 @@ def start_postgres(data_dir: Path) -> str:
         server = get_server(data_dir / "postgres", cleanup_mode="stop")
         needs_restart = configure(server_dsn(server))  # a setting that takes effect only after a restart
         checksums = checksums_on(server_dsn(server))
-        if needs_restart or checksums:  # restart it, if it is ours alone (another runner keeps it running)
+        # restart it, if it is ours alone: another runner keeps it running as it is, until a later start
+        if (needs_restart or checksums) and not held_by_others(server):
             server.cleanup()
             if checksums:
                 disable_checksums(data_dir / "postgres", server.system_user)
@@ -57,6 +59,29 @@ def start_postgres(data_dir: Path) -> str:
     except Exception as error:
         raise PipelineError("embedded PostgreSQL", f"could not start in {data_dir}: {error}") from None
     return server_dsn(server)
+
+
+def held_by_others(server) -> bool:
+    """Whether another live process holds the server. The package lists its holders' pids beside the
+    data and stops the server when the last one leaves; asked to stop while another holds it, it only
+    takes our pid off that list, and we would run on a server the other's exit stops. A pid left there
+    by a runner that was killed is dropped here (it would keep the server from ever being stopped)."""
+    with server._lock:  # the package's lock around that list, shared by every process
+        holders = server.global_process_id_list.get()
+        live = [pid for pid in holders if pid == os.getpid() or process_exists(pid)]
+        if live != holders:
+            server.global_process_id_list.put(live)
+    return any(pid != os.getpid() for pid in live)
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 def server_dsn(server) -> str:

