@@ -8,33 +8,16 @@
 -- selectivity for it.
 -- depends: 0024_source_lessons_async
 
-ALTER TABLE staging.stg_lesson
-    ALTER COLUMN title SET STATISTICS 0,
-    ALTER COLUMN description SET STATISTICS 0,
-    ALTER COLUMN teacher_id SET STATISTICS 0,
-    ALTER COLUMN start_at SET STATISTICS 0,
-    ALTER COLUMN end_at SET STATISTICS 0,
-    ALTER COLUMN homework_url SET STATISTICS 0,
-    ALTER COLUMN online_lesson_join_url SET STATISTICS 0,
-    ALTER COLUMN online_lesson_recording_url SET STATISTICS 0,
-    ALTER COLUMN deleted_at SET STATISTICS 0;
-ALTER TABLE vault.s_lesson
-    ALTER COLUMN title SET STATISTICS 0,
-    ALTER COLUMN description SET STATISTICS 0,
-    ALTER COLUMN teacher_id SET STATISTICS 0,
-    ALTER COLUMN start_at SET STATISTICS 0,
-    ALTER COLUMN end_at SET STATISTICS 0,
-    ALTER COLUMN homework_url SET STATISTICS 0,
-    ALTER COLUMN online_lesson_join_url SET STATISTICS 0,
-    ALTER COLUMN online_lesson_recording_url SET STATISTICS 0,
-    ALTER COLUMN deleted_at SET STATISTICS 0;
-ALTER TABLE vault.cur_lesson
-    ALTER COLUMN title SET STATISTICS 0,
-    ALTER COLUMN description SET STATISTICS 0,
-    ALTER COLUMN teacher_id SET STATISTICS 0,
-    ALTER COLUMN start_at SET STATISTICS 0,
-    ALTER COLUMN end_at SET STATISTICS 0,
-    ALTER COLUMN homework_url SET STATISTICS 0,
-    ALTER COLUMN online_lesson_join_url SET STATISTICS 0,
-    ALTER COLUMN online_lesson_recording_url SET STATISTICS 0,
-    ALTER COLUMN deleted_at SET STATISTICS 0;
+DO $$
+DECLARE
+    lesson_table text;
+    attribute text;
+BEGIN
+    FOREACH lesson_table IN ARRAY ARRAY['staging.stg_lesson', 'vault.s_lesson', 'vault.cur_lesson'] LOOP
+        FOREACH attribute IN ARRAY ARRAY['title', 'description', 'teacher_id', 'start_at', 'end_at', 'homework_url',
+                                         'online_lesson_join_url', 'online_lesson_recording_url', 'deleted_at'] LOOP
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS 0', lesson_table, attribute);
+        END LOOP;
+    END LOOP;
+END
+$$;
