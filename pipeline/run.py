@@ -340,26 +340,27 @@ def execute_in_warehouse(work: psycopg.Connection, sql: str) -> int:
             rows += max(cursor.rowcount, 0) if (cursor.statusmessage or "").startswith("INSERT") else 0
             if not cursor.nextset():
                 break
-        for changed, count in work.execute(CHANGED_IN_THIS_TRANSACTION).fetchall():
-            if worth_analyzing(work, changed, count):
+        for changed, count, estimate in work.execute(CHANGED_IN_THIS_TRANSACTION).fetchall():
+            if worth_analyzing(count, estimate):
                 work.execute(f"ANALYZE {changed}")
     return rows
 
 
-# the tables this transaction wrote, and how many rows (PostgreSQL's statistics of the transaction)
+# the tables this transaction wrote, how many rows (PostgreSQL's statistics of the transaction), and
+# the planner's row estimate of each
 CHANGED_IN_THIS_TRANSACTION = (
-    "SELECT relid::regclass::text, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
-    " WHERE schemaname IN ('staging', 'vault') AND n_tup_ins + n_tup_upd + n_tup_del > 0"
+    "SELECT s.relid::regclass::text, s.n_tup_ins + s.n_tup_upd + s.n_tup_del, c.reltuples"
+    " FROM pg_stat_xact_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid"
+    " WHERE s.schemaname IN ('staging', 'vault') AND s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0"
 )
 
 
-def worth_analyzing(work: psycopg.Connection, table: str, rows: int) -> bool:
+def worth_analyzing(rows: int, estimate: float) -> bool:
     """A table with no row estimate (new, or truncated by this step: every staging table, and a first
     load's vault tables) or one that grew by ANALYZE_SHARE or more. A smaller delta leaves the
     statistics to autovacuum, whose own threshold is the same 10%: analyzing a 1M-row satellite after
     10,000 new rows took 0.3 s a run, and after a first load its first ANALYZE also set the hint bits
     of every page, each logged whole (230 MB of WAL)."""
-    (estimate,) = work.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table]).fetchone()
     return estimate < 0 or rows >= ANALYZE_SHARE * estimate
 
 
