@@ -148,6 +148,9 @@ $$;
                               'online_lesson_recording_url': 's_lesson_online_lesson_recording_url',
                               'deleted_at': 's_lesson_deleted_at'} %}
 
+{#- A row's columns from vault.v_dm_upper (its course, stream and module), in the mart's order. -#}
+{% set mart_upper_columns = mart_columns | reject('in', mart_lesson_columns.values()) | list %}
+
 {#- Every row of the warehouse's view vault.v_dm_courses_modules_lessons_streams, assembled inside
     ClickHouse as the view assembles it (`warehouse(schema, table)` reads a warehouse table there):
     each current lesson, its module and each row of vault.v_dm_upper are read once (1.2 s at 1M
@@ -155,14 +158,13 @@ $$;
     23 columns again for each of its lessons (2.8 s). A query, for a subquery: the mart's first load
     inserts it, and the check after that load compares the mart with it. -#}
 {% macro current_mart_rows(warehouse) -%}
-{% set upper_columns = mart_columns | reject('in', mart_lesson_columns.values()) | list %}
 WITH
     lessons AS (SELECT {{ mart_lesson_columns.keys() | join(', ') }} FROM {{ warehouse('vault', 'cur_lesson') }}),
     placements AS (SELECT lesson_id, module_id FROM {{ warehouse('vault', 'cur_module_lesson') }}),
     upper AS (SELECT * FROM {{ warehouse('vault', 'v_dm_upper') }})
 SELECT * FROM (
     -- every current lesson, under its module, stream and course (NULL where it has none)
-    SELECT {% for column in upper_columns %}u.{{ column }} AS {{ column }}, {% endfor %}
+    SELECT {% for column in mart_upper_columns %}u.{{ column }} AS {{ column }}, {% endfor %}
 
            {% for attribute, column in mart_lesson_columns.items() %}l.{{ attribute }} AS {{ column }}{{ ', ' if not loop.last }}{% endfor %}
 
@@ -171,7 +173,7 @@ SELECT * FROM (
     LEFT JOIN (SELECT * FROM upper WHERE module_id IS NOT NULL) AS u ON u.module_id = p.module_id
     UNION ALL
     -- each module without a current lesson, stream without a module, course without a stream
-    SELECT u.{{ upper_columns | join(', u.') }}, {{ (['NULL'] * mart_lesson_columns | length) | join(', ') }}
+    SELECT u.{{ mart_upper_columns | join(', u.') }}, {{ (['NULL'] * mart_lesson_columns | length) | join(', ') }}
     FROM upper AS u
     WHERE u.module_id IS NULL
        OR u.module_id NOT IN (SELECT module_id FROM placements WHERE lesson_id IN (SELECT lesson_id FROM lessons))

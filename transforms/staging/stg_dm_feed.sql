@@ -53,20 +53,9 @@ WHERE sc.level = '{{ parent }}'
 {% endfor %}
 ANALYZE staging.stg_dm_scope;
 
-{% set upper_columns = [
-    'course_id', 'stream_id', 'module_id',
-    'h_course_title', 's_course_icon_url', 's_course_is_auto_course_enroll', 's_course_is_demo_enroll',
-    's_course_created_at', 's_course_updated_at', 's_course_deleted_at',
-    'h_module_title', 'l_module_order_in_stream', 's_module_created_at', 's_module_updated_at', 's_module_deleted_at',
-    'h_stream_name', 's_stream_is_open', 's_stream_homework_deadline_days', 's_stream_start_at', 's_stream_end_at',
-    's_stream_created_at', 's_stream_updated_at', 's_stream_deleted_at',
-] %}
-{% set lesson_attributes = ['lesson_id', 'title', 'description', 'teacher_id', 'start_at', 'end_at', 'homework_url',
-                            'online_lesson_join_url', 'online_lesson_recording_url', 'deleted_at'] %}
-{% set lesson_columns = ['lesson_id', 'h_lesson_title', 's_lesson_description', 's_lesson_teacher_id',
-                         's_lesson_start_at', 's_lesson_end_at', 's_lesson_homework_url',
-                         's_lesson_online_lesson_join_url', 's_lesson_online_lesson_recording_url',
-                         's_lesson_deleted_at'] %}
+{% from 'macros.sql' import mart_upper_columns as upper_columns, mart_lesson_columns %}
+{% set lesson_attributes = mart_lesson_columns.keys() | list %}
+{% set lesson_columns = mart_lesson_columns.values() | list %}
 INSERT INTO staging.stg_dm_feed ({{ upper_columns | join(', ') }}, {{ lesson_columns | join(', ') }})
 -- every lesson in scope, under its module, stream and course (NULL where it has none)
 SELECT u.{{ upper_columns | join(', u.') }},
