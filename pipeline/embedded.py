@@ -46,8 +46,7 @@ def start_postgres(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
         server = get_server(data_dir / "postgres", cleanup_mode="stop")
-        needs_restart = configure(server_dsn(server))  # a setting that takes effect only after a restart
-        checksums = checksums_on(server_dsn(server))
+        needs_restart, checksums = configure(server_dsn(server))
         # restart it, if it is ours alone: another runner keeps it running as it is, until a later start
         if (needs_restart or checksums) and not held_by_others(server):
             server.cleanup()
@@ -89,8 +88,9 @@ def server_dsn(server) -> str:
     return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir))}&port={info.port or 5432}"
 
 
-def configure(dsn: str) -> bool:
-    """Apply SERVER_SETTINGS that differ; return True when one takes effect only after a restart."""
+def configure(dsn: str) -> tuple[bool, bool]:
+    """Apply SERVER_SETTINGS that differ; return whether one takes effect only after a restart, and
+    whether data checksums are on (turned off only in a stopped cluster: disable_checksums)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         current = conn.execute(
             "SELECT name, current_setting(name), context FROM pg_settings WHERE name = ANY(%s)", [list(SERVER_SETTINGS)]
@@ -102,7 +102,8 @@ def configure(dsn: str) -> bool:
             )
             conn.execute(setting)
         conn.execute("SELECT pg_reload_conf()")
-    return any(context == "postmaster" for _, context in differing)
+        checksums = conn.execute("SHOW data_checksums").fetchone()[0] == "on"
+    return any(context == "postmaster" for _, context in differing), checksums
 
 
 # PostgreSQL 18's initdb turns data checksums on. With them, the first reader of a page written since
@@ -110,11 +111,6 @@ def configure(dsn: str) -> bool:
 # lessons the mart step and the checks wrote 1.2 GB of WAL that way (the load itself, WAL-less, wrote
 # 19 MB). The embedded server runs without them, as initdb made clusters before 18: they are turned off
 # (pg_checksums --disable, which changes the control file only) while the server is stopped.
-def checksums_on(dsn: str) -> bool:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        return conn.execute("SHOW data_checksums").fetchone()[0] == "on"
-
-
 def disable_checksums(pgdata: Path, system_user: str | None) -> None:
     """Turn data checksums off in a stopped cluster; a cluster still running (another runner process
     holds it) keeps them until a start that finds it stopped."""
