@@ -127,7 +127,6 @@ def run_warehouse_checks(pending: queue.SimpleQueue, warehouse_dsn: str, the_mar
     """Warehouse checks taken from `pending` until none is left, on a connection of this thread's own."""
     results = []
     with warehouse.connect(warehouse_dsn, autocommit=True) as own:
-        own.execute("SET jit = off")  # compiling a check's many expressions took longer than running them
         # One backend each: the mart's checks read the warehouse meanwhile through one backend of their
         # own, which parallel workers starved (after a first load at 1M lessons the checks took 5.4 s
         # with them, 4.6-4.75 s without, and 10.7 s of CPU against 9.3 s; whole tables 9.0 s and 8.5 s).

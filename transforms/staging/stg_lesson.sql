@@ -33,11 +33,9 @@ WHERE NOT EXISTS (SELECT FROM vault.cur_lesson) AND NOT EXISTS (SELECT FROM vaul
 -- the planner, which knows no row count for the source, would hash them, building one hash table after the
 -- other (a third slower at 1M lessons). The delta meets its fetched attributes by a merge too: without
 -- statistics on the current state (a first load's, before autovacuum's visit) the planner expects billions
--- of delta rows and, hashing off, looped over the fetched ones for each (4.8 s for 7,500 lessons). JIT
--- compiling, on by default, would cost more than it saves.
+-- of delta rows and, hashing off, looped over the fetched ones for each (4.8 s for 7,500 lessons).
 SET LOCAL enable_hashjoin = off;
 SET LOCAL enable_nestloop = off;
-SET LOCAL jit = off;
 {% for hashed_there in [true, false] %}
 
 INSERT INTO staging.stg_lesson (
