@@ -2,6 +2,7 @@
 {% from 'macros.sql' import hash_key, fresh_when_empty, drop_indexes_when_empty, build_indexes_dropped %}
 {{ fresh_when_empty(['vault.l_module_lesson']) }}
 {{ drop_indexes_when_empty(['vault.l_module_lesson']) }}
+-- the relationships not seen before (none on a first load: the statement after this one writes them)
 INSERT INTO vault.l_module_lesson (hk_module_lesson, hk_module, hk_lesson, load_ts, record_source)
 SELECT seen.hk_module_lesson, seen.hk_module, seen.hk_lesson, {{ load_ts }}, 'source.stream_module_lesson'
 FROM (
@@ -16,7 +17,16 @@ FROM (
     OFFSET 0
 ) AS seen
 WHERE NOT EXISTS (SELECT FROM vault.l_module_lesson AS l WHERE l.hk_module_lesson = seen.hk_module_lesson)
+  AND EXISTS (SELECT FROM vault.l_module_lesson)
 -- in index order, so the btree is written sequentially
 ORDER BY seen.hk_module_lesson;
+
+-- a first load (the link is empty): every staged lesson's relationship, as staged, without the join, sort
+-- and anti-join above (a fifth of the step at 1M lessons; the index is built after the rows, or by
+-- PostgreSQL row by row)
+INSERT INTO vault.l_module_lesson (hk_module_lesson, hk_module, hk_lesson, load_ts, record_source)
+SELECT {{ hash_key(['module_id', 'lesson_id']) }}, hk_module, hk_lesson, {{ load_ts }}, 'source.stream_module_lesson'
+FROM {{ ref('stg_lesson') }}
+WHERE hk_module IS NOT NULL AND NOT EXISTS (SELECT FROM vault.l_module_lesson);
 
 {{ build_indexes_dropped() }}
