@@ -114,12 +114,15 @@ def run_once(
             mart_ready = background.submit(prepare_mart, meta, endpoints, the_mart, log)
             run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, mart_ready, deletes)
         loaded_until = mart_ready.result()
-        if check and not select:
-            scope = checks.Scope(run_ts=load_ts, mart_was_empty=loaded_until is None)
-            report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id, scope), log, scope)
-            if full_check_every is not None and full_check_due(meta, full_check_every):
-                log.message(f"the whole-table checks are due (every {full_check_every} s)")
-                report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id), log, checks.FULL)
+        with ThreadPoolExecutor(max_workers=1) as background:  # the oddities are counted while the checks run
+            counted = background.submit(count_oddities, meta, run_id, results, log)
+            if check and not select:
+                scope = checks.Scope(run_ts=load_ts, mart_was_empty=loaded_until is None)
+                report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id, scope), log, scope)
+                if full_check_every is not None and full_check_due(meta, full_check_every):
+                    log.message(f"the whole-table checks are due (every {full_check_every} s)")
+                    report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id), log, checks.FULL)
+            counted.result()
         return results
     except psycopg.Error as error:  # the run log's own statements: the warehouse failed, or the source
         database, reason = warehouse.blame(error)
@@ -232,10 +235,6 @@ def run_steps(
     finally:
         connections.close()
     record_end(meta, run_id, "success")
-    vault_rows = sum(result.rows for result in results if result.step.startswith("vault."))
-    oddities = warehouse.oddities(meta, run_id, changed=vault_rows > 0)
-    if oddities:
-        log.message("oddities in the source: " + ", ".join(f"{count} {what}" for what, count in oddities))
     total_rows = sum(result.rows for result in results if not result.step.startswith("staging."))
     log.message(
         f"run {run_id}: success, {total_rows} rows written to the vault and mart in {elapsed_ms(started)} ms",
@@ -245,6 +244,14 @@ def run_steps(
         ms=elapsed_ms(started),
     )
     return run_id, load_ts, results
+
+
+def count_oddities(meta: psycopg.Connection, run_id: int, results: list[StepResult], log) -> None:
+    """Record the oddities of the source that the run's current state shows, and say which occur."""
+    vault_rows = sum(result.rows for result in results if result.step.startswith("vault."))
+    oddities = warehouse.oddities(meta, run_id, changed=vault_rows > 0)
+    if oddities:
+        log.message("oddities in the source: " + ", ".join(f"{count} {what}" for what, count in oddities))
 
 
 def record_end(meta: psycopg.Connection, run_id: int, status: str, error: str | None = None) -> None:
