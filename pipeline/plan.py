@@ -20,7 +20,8 @@ def plan(config: Config, select: list[str] | None = None) -> str:
     steps = transforms.plan_steps(renderer.transforms, renderer)
     for step in transforms.ordered(transforms.select(steps, select)):
         after = ", ".join(sorted(step.after)) or "nothing"
-        parts.append(f"-- step {step.transform.target(database)} ({step.transform.engine}), after: {after}\n{step.sql}")
+        header = f"-- step {step.transform.target(database)} ({step.transform.engine}), after: {after}"
+        parts.append(f"{header}\n{step.text}")
     return "\n".join(parts)
 
 

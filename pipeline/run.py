@@ -208,7 +208,7 @@ def run_steps(
     def run_one(step: transforms.Step) -> StepResult:
         log.step_started(step.name)
         try:
-            return run_step(meta, run_id, step.transform, step.sql, connections.get(), the_mart)
+            return run_step(meta, run_id, step, connections, the_mart)
         finally:
             log.step_ended(step.name)
 
@@ -308,23 +308,29 @@ class WarehouseConnections:
             connection.close()
 
 
-def run_step(meta, run_id: int, transform: transforms.Transform, sql: str, work, the_mart) -> StepResult:
-    """One step: a transaction in the warehouse, or one INSERT … SELECT inside ClickHouse."""
-    step = transform.target(the_mart.database)
-    warehouse.start_step(meta, run_id, step, transform.engine)
+def run_step(meta, run_id: int, step: transforms.Step, connections: "WarehouseConnections", the_mart) -> StepResult:
+    """One step: a transaction in the warehouse (then its slices, if it has any), or one INSERT … SELECT
+    inside ClickHouse."""
+    transform = step.transform
+    target = transform.target(the_mart.database)
+    warehouse.start_step(meta, run_id, target, transform.engine)
     started = time.monotonic()
     try:
-        rows = execute_in_warehouse(work, sql) if transform.engine == "warehouse" else the_mart.run_script(sql)
+        if transform.engine == "warehouse":
+            work = connections.get()
+            rows = execute_in_warehouse(work, step.sql) + execute_slices(work, connections, step.slices)
+        else:
+            rows = the_mart.run_script(step.sql)
     except BaseException as error:
         database, reason = explain(error)
-        message = f"step {step} failed: {reason}"
-        warehouse.finish_step(meta, run_id, step, "failed", None, elapsed_ms(started), message)
+        message = f"step {target} failed: {reason}"
+        warehouse.finish_step(meta, run_id, target, "failed", None, elapsed_ms(started), message)
         if database is None:
             raise
         raise PipelineError(database, message, transient=warehouse.is_transient(error)) from None
     ms = elapsed_ms(started)
-    warehouse.finish_step(meta, run_id, step, "success", rows, ms)
-    return StepResult(step, transform.engine, rows, ms)
+    warehouse.finish_step(meta, run_id, target, "success", rows, ms)
+    return StepResult(target, transform.engine, rows, ms)
 
 
 def explain(error: BaseException) -> tuple[str | None, str]:
@@ -340,17 +346,52 @@ def execute_in_warehouse(work: psycopg.Connection, sql: str) -> int:
     """Run a transform's statements in one transaction; return the rows they inserted. Every table
     they changed enough to mislead the planner (the step's own, and the current state a satellite
     step keeps beside its history) is analyzed before the commit."""
-    rows = 0
     with work.transaction():
-        cursor = work.execute(sql)
-        while True:
-            rows += max(cursor.rowcount, 0) if (cursor.statusmessage or "").startswith("INSERT") else 0
-            if not cursor.nextset():
-                break
-        for changed, count, estimate in work.execute(CHANGED_IN_THIS_TRANSACTION).fetchall():
-            if worth_analyzing(count, estimate):
-                work.execute(f"ANALYZE {changed}")
+        rows, changes = execute_statements(work, sql)
+        analyze(work, changes)
     return rows
+
+
+def execute_slices(work: psycopg.Connection, connections: "WarehouseConnections", slices: tuple[str, ...]) -> int:
+    """A step's slices (after its transaction has committed): all at once, each in a transaction of its own
+    on a connection of its own; then, on the step's connection, the tables they changed enough are analyzed
+    (see worth_analyzing) and their inserted rows returned. A failed slice fails the step once the others
+    have ended; what the others committed stays, which only a staging table, rebuilt every run, may allow."""
+    if not slices:
+        return 0
+
+    def execute_slice(connection: psycopg.Connection, sql: str) -> tuple[int, list[tuple[str, int, float]]]:
+        with connection.transaction():
+            return execute_statements(connection, sql)
+
+    with ThreadPoolExecutor(max_workers=max(len(slices) - 1, 1)) as pool:  # the first on the step's connection
+        others = [pool.submit(lambda sql: execute_slice(connections.get(), sql), sql) for sql in slices[1:]]
+        results = [execute_slice(work, slices[0])] + [future.result() for future in others]
+    changed: dict[str, tuple[int, float]] = {}
+    for _, changes in results:
+        for table, count, estimate in changes:
+            changed[table] = (changed.get(table, (0, estimate))[0] + count, estimate)
+    with work.transaction():
+        analyze(work, [(table, count, estimate) for table, (count, estimate) in changed.items()])
+    return sum(rows for rows, _ in results)
+
+
+def execute_statements(work: psycopg.Connection, sql: str) -> tuple[int, list[tuple[str, int, float]]]:
+    """Run statements inside the current transaction; return the rows they inserted, and each table the
+    transaction changed with its count of changed rows and its row estimate."""
+    rows = 0
+    cursor = work.execute(sql)
+    while True:
+        rows += max(cursor.rowcount, 0) if (cursor.statusmessage or "").startswith("INSERT") else 0
+        if not cursor.nextset():
+            break
+    return rows, work.execute(CHANGED_IN_THIS_TRANSACTION).fetchall()
+
+
+def analyze(work: psycopg.Connection, changes: list[tuple[str, int, float]]) -> None:
+    for changed, count, estimate in changes:
+        if worth_analyzing(count, estimate):
+            work.execute(f"ANALYZE {changed}")
 
 
 # the tables this transaction wrote, how many rows (PostgreSQL's statistics of the transaction), and

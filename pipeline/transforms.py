@@ -6,7 +6,9 @@
 
 In a template, `ref('name')` names another transform's table and makes this one run after it;
 `after('name', ...)` only orders, for a step that must not commit before others have read a table;
-`source('table')` names a source table (a foreign table in the warehouse); `load_ts` is the run's
+`source('table')` names a source table (a foreign table in the warehouse); a `{% call(slice)
+slices('column') %}` block holds a statement that runs in SLICES parts at once, `slice` being each
+part's condition on the integer column (see Renderer.render); `load_ts` is the run's
 load timestamp, `mart_loaded_until` the load timestamp of the last run that completed (the mart
 included), or the beginning of time when the mart is empty (then `mart_never_loaded` is true). A mart
 transform reads the warehouse with `warehouse('schema', 'table')`; it runs after every warehouse
@@ -27,6 +29,9 @@ from pipeline.mart import warehouse_table
 ROOT = Path(__file__).resolve().parent.parent / "transforms"
 WAREHOUSE_LAYERS = ("staging", "vault")
 MART_LAYER = "mart"
+# A statement in a slices() block runs in this many parts at once, each in a transaction of its own on a
+# warehouse connection of its own: as many as the steps the runner runs side by side (PARALLEL_STEPS).
+SLICES = 2
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class Renderer:
         mart_database: str = "mart",
         mart_loaded_until: datetime | None = None,
         mart_data_table: str = "dm_courses_modules_lessons_streams_data",
+        root: Path = ROOT,
     ):
         self.transforms = transforms
         self.load_ts = load_ts
@@ -81,18 +87,20 @@ class Renderer:
         self.mart_loaded_until = mart_loaded_until
         self.mart_data_table = mart_data_table
         self.env = Environment(
-            loader=FileSystemLoader(str(ROOT)),
+            loader=FileSystemLoader(str(root)),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
 
-    def render(self, transform: Transform) -> tuple[str, set[str], set[str], set[str]]:
-        """The transform's SQL, the transforms it ref()s, the other tables it reads, and the transforms
-        it only runs after."""
+    def render(self, transform: Transform) -> tuple[str, set[str], set[str], set[str], tuple[str, ...]]:
+        """The transform's SQL, the transforms it ref()s, the other tables it reads, the transforms it
+        only runs after, and its slices: the statements of its slices() block, one per part, which run
+        after the rest of its SQL has committed."""
         refs: set[str] = set()
         reads: set[str] = set()
         order_only: set[str] = set()
+        sliced: list[str] = []
 
         def known(name: str, call: str) -> str:
             if name not in self.transforms:
@@ -116,6 +124,15 @@ class Renderer:
             reads.add(f"{schema}.{table}")
             return expression
 
+        def slices(column: str, caller) -> str:
+            # each part takes the rows whose column's remainder is its number: the column must be an
+            # integer never NULL (a primary key); abs() keeps the negative ones in a part too
+            column = identifier(column, "slices() column")
+            if sliced or transform.engine != "warehouse":
+                raise PipelineError("transforms", f"{transform.path.name}: one slices() block, in a warehouse step")
+            sliced.extend(caller(f"abs({column} % {SLICES}) = {part}").strip() + "\n" for part in range(SLICES))
+            return ""
+
         try:
             template = self.env.get_template(f"{transform.layer}/{transform.path.name}")
             sql = template.render(
@@ -123,6 +140,7 @@ class Renderer:
                 after=after,
                 source=source,
                 warehouse=warehouse,
+                slices=slices,
                 mart=self.mart_database,
                 mart_data=f"{self.mart_database}.{self.mart_data_table}",
                 load_ts=sql_timestamp(self.load_ts, transform.engine),
@@ -131,7 +149,7 @@ class Renderer:
             )
         except (TemplateError, TypeError) as error:
             raise PipelineError("transforms", f"{transform.path.name}: {error}") from None
-        return sql.strip() + "\n", refs, reads, order_only
+        return sql.strip() + "\n", refs, reads, order_only, tuple(sliced)
 
 
 @dataclass(frozen=True)
@@ -143,10 +161,22 @@ class Step:
     after: frozenset[str]
     reads: frozenset[str] = frozenset()  # tables read that no transform loads: source tables, say
     order_only: frozenset[str] = frozenset()  # transforms in `after` only for the order, from after()
+    slices: tuple[str, ...] = ()  # run after `sql` commits, at once, each in a transaction of its own
 
     @property
     def name(self) -> str:
         return self.transform.name
+
+    @property
+    def text(self) -> str:
+        """All the step runs, as `plan` and the run pages show it: its transaction, then its slices."""
+        parts = [self.sql]
+        for number, statement in enumerate(self.slices, 1):
+            parts.append(
+                f"-- slice {number} of {len(self.slices)}: once the statements above have committed, at once with"
+                f" the other slices, in a transaction and on a connection of its own\n{statement}"
+            )
+        return "\n".join(parts)
 
 
 def plan_steps(transforms: dict[str, Transform], renderer: Renderer) -> dict[str, Step]:
@@ -155,9 +185,9 @@ def plan_steps(transforms: dict[str, Transform], renderer: Renderer) -> dict[str
     warehouse_steps = frozenset(name for name, t in transforms.items() if t.engine == "warehouse")
     steps = {}
     for name, transform in transforms.items():
-        sql, refs, reads, order_only = renderer.render(transform)
+        sql, refs, reads, order_only, sliced = renderer.render(transform)
         after = frozenset(refs | order_only) | (warehouse_steps if transform.engine == "mart" else frozenset())
-        steps[name] = Step(transform, sql, after, frozenset(reads), frozenset(order_only - refs))
+        steps[name] = Step(transform, sql, after, frozenset(reads), frozenset(order_only - refs), sliced)
     return steps
 
 

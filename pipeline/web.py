@@ -160,7 +160,7 @@ def rendered_sql(page: Page, run: dict, loaded_until, step_names: list[str]) -> 
         renderer = plan_renderer(page.config, run["load_ts"], loaded_until)
         database = renderer.mart_database
         steps = transforms.plan_steps(renderer.transforms, renderer)
-        by_table = {step.transform.target(database): step.sql for step in transforms.ordered(steps)}
+        by_table = {step.transform.target(database): step.text for step in transforms.ordered(steps)}
         names = step_names or list(by_table)
         return {
             "binding": "\n".join(binding_plan(page.config, database)),
