@@ -45,6 +45,25 @@ def test_hubs_hold_one_row_per_source_id_not_per_title(pipeline):
     assert pipeline.scalar("SELECT count(DISTINCT lesson_id) FROM vault.cur_lesson WHERE title = 'Variables'") == 6
 
 
+def test_a_module_lesson_links_key_is_the_hash_of_both_ids_in_the_link_and_its_current_state(pipeline):
+    """Staged once (staging.stg_lesson's hk_module_lesson), used by the link and the effectivity step."""
+    wrong = (
+        "SELECT count(*) FROM vault.l_module_lesson AS l"
+        " JOIN vault.h_module AS m USING (hk_module) JOIN vault.h_lesson AS le USING (hk_lesson)"
+        " LEFT JOIN vault.s_module_lesson_eff AS e USING (hk_module_lesson)"
+        " WHERE l.hk_module_lesson <> md5(m.module_id || '|' || le.lesson_id)::uuid OR e.hk_module_lesson IS NULL"
+    )
+    pipeline.run()
+    assert pipeline.scalar("SELECT count(*) FROM vault.l_module_lesson") == 36
+    assert pipeline.scalar(wrong) == 0
+    pipeline.source("UPDATE stream_module_lesson SET stream_module_id = 2 WHERE id = 1")  # a lesson moves
+    pipeline.run()
+    assert pipeline.scalar("SELECT count(*) FROM vault.l_module_lesson") == 37
+    moved = "SELECT count(*) FROM vault.cur_module_lesson WHERE hk_module_lesson = md5('2|1')::uuid AND lesson_id = 1"
+    assert pipeline.scalar(moved) == 1
+    assert pipeline.scalar(wrong) == 0
+
+
 @pytest.mark.parametrize("hub, key", [("h_course", "course_id"), ("h_lesson", "lesson_id")])
 def test_a_hub_refuses_a_second_row_for_a_key_and_a_hash_key_not_of_its_key(pipeline, hub, key):
     pipeline.run()

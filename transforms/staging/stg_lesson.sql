@@ -1,6 +1,6 @@
 -- stg_lesson: this run's delta of source.stream_module_lesson: every lesson whose attributes (by hashdiff) or
--- module differ from the vault's current state, with hash keys, and every current lesson gone from the
--- source (vanished). The vault's lesson steps read only this.
+-- module differ from the vault's current state, with hash keys (its own, its module's and their link's),
+-- and every current lesson gone from the source (vanished). The vault's lesson steps read only this.
 {% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
 {% set attributes = {'title': 'text', 'description': 'text', 'teacher_id': 'integer', 'start_at': 'timestamp',
                      'end_at': 'timestamp', 'homework_url': 'text', 'online_lesson_join_url': 'text',
@@ -25,7 +25,7 @@ SET LOCAL enable_nestloop = off;
 {% for hashed_there in [true, false] %}
 
 INSERT INTO staging.stg_lesson (
-    lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
+    lesson_id, hk_lesson, module_id, hk_module, hk_module_lesson, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
 {% if hashed_there %}
@@ -70,6 +70,7 @@ SELECT
     {{ hash_key(['lesson_id']) }},
     delta.module_id,
     {{ hash_key(['delta.module_id']) }},
+    {{ hash_key(['delta.module_id', 'lesson_id']) }},
     delta.hashdiff,
     delta.vanished,
     fetched.{{ attributes | join(', fetched.') }}
@@ -104,13 +105,14 @@ WHERE (EXISTS (SELECT FROM vault.cur_lesson) OR EXISTS (SELECT FROM vault.cur_mo
 -- lessons in one statement, 2.3-2.5 s in two halves at once (a stock PostgreSQL 15)
 {% call(slice) slices('id') %}
 INSERT INTO staging.stg_lesson (
-    lesson_id, hk_lesson, module_id, hk_module, hashdiff, vanished, {{ attributes | join(', ') }}
+    lesson_id, hk_lesson, module_id, hk_module, hk_module_lesson, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 SELECT
     id,
     {{ hash_key(['id']) }},
     stream_module_id,
     {{ hash_key(['stream_module_id']) }},
+    {{ hash_key(['stream_module_id', 'id']) }},
     {{ hashdiff(attributes) | indent(4) }},
     false,
     {{ attributes | join(', ') }}

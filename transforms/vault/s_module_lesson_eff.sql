@@ -4,15 +4,14 @@
 {#- The delta in staging stays until this run has moved the current state; every step that reads
     it without moving the current state runs first, and l_module_lesson holds every link it names. -#}
 {{ after('h_module', 'h_lesson', 'l_module_lesson') }}
-{% from 'macros.sql' import hash_key, fresh_when_empty, drop_indexes_when_empty, build_indexes_dropped %}
+{% from 'macros.sql' import fresh_when_empty, drop_indexes_when_empty, build_indexes_dropped %}
 {{ fresh_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
 {{ drop_indexes_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
 -- a relationship's change against the current state (when the vault holds no lesson's current
 -- module, a first load, the statement after this one writes every staged lesson's instead)
 WITH changes AS (
     -- lessons whose module is new or different: that relationship becomes current
-    SELECT {{ hash_key(['stg.module_id', 'stg.lesson_id']) }} AS hk_module_lesson,
-           stg.hk_module, stg.hk_lesson, stg.module_id, stg.lesson_id, false AS is_deleted
+    SELECT stg.hk_module_lesson, stg.hk_module, stg.hk_lesson, stg.module_id, stg.lesson_id, false AS is_deleted
     FROM {{ ref('stg_lesson') }} AS stg
     LEFT JOIN vault.cur_module_lesson AS cur USING (hk_lesson)
     WHERE stg.hk_module IS NOT NULL
@@ -57,12 +56,12 @@ FROM changes
 ORDER BY hk_module_lesson;
 
 -- a first load (no lesson has a current module, so none can have moved or vanished): every staged
--- lesson's module becomes current, written straight from staging, each hash key computed once. The
+-- lesson's module becomes current, written straight from staging, with the hash keys staged. The
 -- statement above shares one sorted result between its inserts, which PostgreSQL before 17 sorted
 -- again for each of them: at 1M lessons this took a third of the time.
 WITH current_state AS (
     INSERT INTO vault.cur_module_lesson (hk_lesson, hk_module, hk_module_lesson, lesson_id, module_id, load_ts)
-    SELECT hk_lesson, hk_module, {{ hash_key(['module_id', 'lesson_id']) }}, lesson_id, module_id, {{ load_ts }}
+    SELECT hk_lesson, hk_module, hk_module_lesson, lesson_id, module_id, {{ load_ts }}
     FROM {{ ref('stg_lesson') }}
     WHERE hk_module IS NOT NULL AND NOT EXISTS (SELECT FROM vault.cur_module_lesson)
     RETURNING hk_module_lesson
