@@ -1,9 +1,12 @@
 -- s_lesson: a new row when a lesson's attributes change, when it vanishes from the source
 -- (flagged is_deleted, with its last attributes) and when it comes back. vault.cur_lesson, the
 -- current state, follows in the same statement.
-{#- The delta in staging stays until this run has moved the current state; every step that reads
-    it without moving the current state runs first. -#}
-{{ after('h_lesson', 'h_module', 'l_module_lesson') }}
+{#- A lesson stays in the delta (stg_lesson) while either current state lags behind the source: its
+    attributes here, its module in vault.cur_module_lesson. A lesson new to h_lesson is kept there by this
+    step's current state until h_lesson has committed it: so this step runs after h_lesson. The steps
+    that read the delta for modules and links (h_module, l_module_lesson) are kept by the other current
+    state, whose step runs after them. -#}
+{{ after('h_lesson') }}
 {% set attributes = ['title', 'description', 'teacher_id', 'start_at', 'end_at', 'homework_url', 'online_lesson_join_url', 'online_lesson_recording_url', 'deleted_at'] %}
 {% from 'macros.sql' import fresh_when_empty, drop_indexes_when_empty, build_indexes_dropped %}
 {{ fresh_when_empty(['vault.s_lesson', 'vault.cur_lesson']) }}

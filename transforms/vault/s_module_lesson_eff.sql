@@ -1,9 +1,12 @@
 -- s_module_lesson_eff: a row when a module-lesson relationship becomes current, and one when it stops (the lesson
 -- moved to another module, lost its module, or vanished). vault.cur_module_lesson, each lesson's current module,
 -- follows in the same statement.
-{#- The delta in staging stays until this run has moved the current state; every step that reads
-    it without moving the current state runs first, and l_module_lesson holds every link it names. -#}
-{{ after('h_module', 'h_lesson', 'l_module_lesson') }}
+{#- A lesson stays in the delta (stg_lesson) while either current state lags behind the source: its
+    module here, its attributes in vault.cur_lesson. A module or link new to h_module or l_module_lesson
+    is kept there by this step's current state until they have committed it: so this step runs after
+    them (and l_module_lesson then holds every link it names). h_lesson's new lessons are kept by the
+    other current state, whose step runs after h_lesson. -#}
+{{ after('h_module', 'l_module_lesson') }}
 {% from 'macros.sql' import fresh_when_empty, drop_indexes_when_empty, build_indexes_dropped %}
 {{ fresh_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
 {{ drop_indexes_when_empty(['vault.s_module_lesson_eff', 'vault.cur_module_lesson']) }}
