@@ -14,7 +14,8 @@ from conftest import Pipeline, demo_source, run_cli
 from test_scheduler import Process
 
 from pipeline import embedded
-from pipeline.run import Endpoints
+from pipeline.log import Log
+from pipeline.run import Endpoints, run_once
 
 VAULT_TABLES = [
     "h_course", "h_stream", "h_module", "h_lesson", "l_course_stream", "l_stream_module", "l_module_lesson",
@@ -76,6 +77,33 @@ def test_sigkill_inside_a_step_then_the_next_run_converges(pg_server, chdb_path,
             runner.kill()
         blocker.rollback()  # releases the lock
     assert_next_run_converges(env, reference, chdb_worker)
+
+
+@pytest.mark.parametrize("moved", [["s_lesson"], ["s_module_lesson_eff"], ["s_lesson", "s_module_lesson_eff"]])
+def test_lesson_current_states_moved_before_other_steps_keep_their_rows_in_the_delta(pg_server, chdb_path, moved):
+    """The two lesson satellite steps run beside the hub and link steps they do not wait for: s_lesson
+    may commit before h_module and l_module_lesson, s_module_lesson_eff before h_lesson. A run of such
+    steps alone (with what they run after) moves their current states; the next run still finds every
+    new lesson, module and link, and ends where an uninterrupted run does. Both moved, every reader of
+    the delta has run first."""
+    name = "moved_" + "_".join(step[2:5] for step in moved)
+    reference = changed_reference(pg_server, chdb_path, name)
+    partial = Pipeline(
+        Endpoints(
+            demo_source(pg_server, f"src_{name}"),
+            embedded.ensure_warehouse(pg_server, f"wh_{name}"),
+            f"chdb://{chdb_path}?database=mart_{name}",
+        )
+    )
+    partial.run()
+    for change in CHANGES:
+        partial.source(change)
+    steps = run_once(partial.endpoints, log=Log(out=partial.log.append, interactive=False), select=moved)
+    ran = {result.step for result in steps}
+    readers = {"vault.h_lesson", "vault.h_module", "vault.l_module_lesson"}
+    assert (readers <= ran) == (len(moved) == 2)
+    partial.run()
+    assert contents(partial.endpoints.warehouse_dsn) == contents(reference.endpoints.warehouse_dsn)
 
 
 def test_sigkill_inside_the_clickhouse_step_then_the_next_run_converges(pg_server, chdb_path, tmp_path):
