@@ -155,13 +155,15 @@ $$;
     ClickHouse as the view assembles it (`warehouse(schema, table)` reads a warehouse table there):
     each current lesson, its module and each row of vault.v_dm_upper are read once (1.2 s at 1M
     lessons), where reading the view whole has the warehouse format a module's, stream's and course's
-    23 columns again for each of its lessons (2.8 s). A query, for a subquery: the mart's first load
-    inserts it, and the check after that load compares the mart with it. -#}
+    23 columns again for each of its lessons (2.8 s). The few upper rows without a lesson come from the
+    warehouse's vault.v_dm_shells, which finds them by index: found here, they took every placement and
+    lesson id a second read from the warehouse (ClickHouse keeps no WITH query's rows). A query, for a
+    subquery: the mart's first load inserts it, and the check after that load compares the mart with it. -#}
 {% macro current_mart_rows(warehouse) -%}
 WITH
     lessons AS (SELECT {{ mart_lesson_columns.keys() | join(', ') }} FROM {{ warehouse('vault', 'cur_lesson') }}),
     placements AS (SELECT lesson_id, module_id FROM {{ warehouse('vault', 'cur_module_lesson') }}),
-    upper AS (SELECT * FROM {{ warehouse('vault', 'v_dm_upper') }})
+    modules AS (SELECT * FROM {{ warehouse('vault', 'v_dm_upper') }} WHERE module_id IS NOT NULL)
 SELECT * FROM (
     -- every current lesson, under its module, stream and course (NULL where it has none)
     SELECT {% for column in mart_upper_columns %}u.{{ column }} AS {{ column }}, {% endfor %}
@@ -170,12 +172,10 @@ SELECT * FROM (
 
     FROM lessons AS l
     LEFT JOIN placements AS p ON p.lesson_id = l.lesson_id
-    LEFT JOIN (SELECT * FROM upper WHERE module_id IS NOT NULL) AS u ON u.module_id = p.module_id
+    LEFT JOIN modules AS u ON u.module_id = p.module_id
     UNION ALL
     -- each module without a current lesson, stream without a module, course without a stream
     SELECT u.{{ mart_upper_columns | join(', u.') }}, {{ (['NULL'] * mart_lesson_columns | length) | join(', ') }}
-    FROM upper AS u
-    WHERE u.module_id IS NULL
-       OR u.module_id NOT IN (SELECT module_id FROM placements WHERE lesson_id IN (SELECT lesson_id FROM lessons))
+    FROM {{ warehouse('vault', 'v_dm_shells') }} AS u
 )
 {%- endmacro %}
