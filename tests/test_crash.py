@@ -88,13 +88,7 @@ def test_lesson_current_states_moved_before_other_steps_keep_their_rows_in_the_d
     the delta has run first."""
     name = "moved_" + "_".join(step[2:5] for step in moved)
     reference = changed_reference(pg_server, chdb_path, name)
-    partial = Pipeline(
-        Endpoints(
-            demo_source(pg_server, f"src_{name}"),
-            embedded.ensure_warehouse(pg_server, f"wh_{name}"),
-            f"chdb://{chdb_path}?database=mart_{name}",
-        )
-    )
+    partial = demo_pipeline(pg_server, chdb_path, name)
     partial.run()
     for change in CHANGES:
         partial.source(change)
@@ -136,15 +130,20 @@ def test_sigkill_inside_the_clickhouse_step_then_the_next_run_converges(pg_serve
     assert_next_run_converges(env, reference, chdb_worker)
 
 
-def changed_reference(pg_server: str, chdb_path, name: str) -> Pipeline:
-    """A pipeline that ran, saw CHANGES, and ran again without interruption."""
-    reference = Pipeline(
+def demo_pipeline(pg_server: str, chdb_path, name: str) -> Pipeline:
+    """A pipeline of the demo source, with databases of its own named after `name`."""
+    return Pipeline(
         Endpoints(
-            demo_source(pg_server, f"src_ref_{name}"),
-            embedded.ensure_warehouse(pg_server, f"wh_ref_{name}"),
-            f"chdb://{chdb_path}?database=mart_ref_{name}",
+            demo_source(pg_server, f"src_{name}"),
+            embedded.ensure_warehouse(pg_server, f"wh_{name}"),
+            f"chdb://{chdb_path}?database=mart_{name}",
         )
     )
+
+
+def changed_reference(pg_server: str, chdb_path, name: str) -> Pipeline:
+    """A pipeline that ran, saw CHANGES, and ran again without interruption."""
+    reference = demo_pipeline(pg_server, chdb_path, f"ref_{name}")
     reference.run()
     for change in CHANGES:
         reference.source(change)
