@@ -7,8 +7,8 @@
 In a template, `ref('name')` names another transform's table and makes this one run after it;
 `after('name', ...)` only orders, for a step that must not commit before others have read a table;
 `source('table')` names a source table (a foreign table in the warehouse); a `{% call(slice)
-slices('column') %}` block holds a statement that runs in SLICES parts at once, `slice` being each
-part's condition on the integer column (see Renderer.render); `load_ts` is the run's
+slices() %}` block holds statements that run in SLICES parts at once, `slice('column')` being each
+part's condition on an integer column (see Renderer.render); `load_ts` is the run's
 load timestamp, `mart_loaded_until` the load timestamp of the last run that completed (the mart
 included), or the beginning of time when the mart is empty (then `mart_never_loaded` is true). A mart
 transform reads the warehouse with `warehouse('schema', 'table')`; it runs after every warehouse
@@ -124,13 +124,18 @@ class Renderer:
             reads.add(f"{schema}.{table}")
             return expression
 
-        def slices(column: str, caller) -> str:
-            # each part takes the rows whose column's remainder is its number: the column must be an
-            # integer never NULL (a primary key); abs() keeps the negative ones in a part too
-            column = identifier(column, "slices() column")
+        def slices(caller) -> str:
+            # the block is rendered once per part, given the part's condition on a column: the rows whose
+            # value leaves that remainder. The column must be an integer never NULL (a primary key); abs()
+            # keeps the negative ones in a part too
             if sliced or transform.engine != "warehouse":
                 raise PipelineError("transforms", f"{transform.path.name}: one slices() block, in a warehouse step")
-            sliced.extend(caller(f"abs({column} % {SLICES}) = {part}").strip() + "\n" for part in range(SLICES))
+            for part in range(SLICES):
+
+                def condition(column: str, part: int = part) -> str:
+                    return f"abs({identifier(column, 'slices() column')} % {SLICES}) = {part}"
+
+                sliced.append(caller(condition).strip() + "\n")
             return ""
 
         try:

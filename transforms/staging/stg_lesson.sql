@@ -103,7 +103,7 @@ WHERE (EXISTS (SELECT FROM vault.cur_lesson) OR EXISTS (SELECT FROM vault.cur_mo
 -- id at once, each in a transaction and on a connection of its own, after the statements above commit. One
 -- backend kept one core busy with postgres_fdw's parsing and the md5 keys while the other waited: 4.5 s at 1M
 -- lessons in one statement, 2.3-2.5 s in two halves at once (a stock PostgreSQL 15)
-{% call(slice) slices('id') %}
+{% call(slice) slices() %}
 INSERT INTO staging.stg_lesson (
     lesson_id, hk_lesson, module_id, hk_module, hk_module_lesson, hashdiff, vanished, {{ attributes | join(', ') }}
 )
@@ -117,6 +117,6 @@ SELECT
     false,
     {{ attributes | join(', ') }}
 FROM {{ source('stream_module_lesson') }}
-WHERE {{ slice }}
+WHERE {{ slice('id') }}
   AND NOT EXISTS (SELECT FROM vault.cur_lesson) AND NOT EXISTS (SELECT FROM vault.cur_module_lesson);
 {% endcall %}
