@@ -6,7 +6,8 @@ The modules, in the order a run uses them:
     warehouse   PostgreSQL: connections, migrations, the source binding, the run log
     mart        ClickHouse (server or chDB): connections, migrations, the warehouse binding
     transforms  the SQL templates: discovery, rendering, dependency order
-    run         one run of the pipeline, step by step
+    run         one run of the pipeline: its steps in order, two at a time, then the checks
+    steps       one step: its transaction (and slices) in the warehouse, or its query in ClickHouse
     guard       the mass-delete guard between the staging and the vault steps
     checks      the data checks: scoped to a run's keys after it, whole tables on demand
     scheduler   the long-running mode: a run every interval, retries, graceful stop

@@ -103,7 +103,8 @@ def test_the_named_collection_uses_the_warehouse_address_clickhouse_sees(tmp_pat
 def test_the_pipeline_through_clickhouse_driver_on_a_real_server(pg_server):
     from conftest import Pipeline, demo_source
 
-    from pipeline.run import Endpoints, report
+    from pipeline.report import report
+    from pipeline.run import Endpoints
 
     source = demo_source(pg_server, "source_driver")
     warehouse_dsn = os.environ["CLICKHOUSE_TEST_WAREHOUSE_DSN"]
