@@ -24,7 +24,8 @@ as it would long before a user's next run) on both servers: otherwise one server
 through a first load's million rows on the cores the other's run was measured on. Every run is a
 subprocess, measured from outside: wall time, the runner's and its chDB worker's peak RSS, the
 server's peak RSS, CPU seconds (the runner with its chDB worker; the server's processes), and how long
-an autovacuum worker of its own server ran beside it. Prints markdown tables; asserts
+an autovacuum worker of its own server ran beside it; and, just before it, how long a fixed loop of
+Python took (speed_probe: the shared machine's speed then). Prints markdown tables; asserts
 nothing. --no-check runs `once --no-check` instead (the figures of earlier READMEs); --baseline adds
 the original system's pandas approach, on the embedded server (slow at 1M).
 """
@@ -66,6 +67,11 @@ TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z ")  # how a tex
 RUN_END_LINE = re.compile(r"run \d+: success")
 CHECK_LINE = re.compile(r"check (\S+) \((warehouse|mart)[^)]*\): ")  # "check <name> (<database>[, …]): …"
 MB = 1024 * 1024
+# The machine's speed at a moment: a fixed loop on one core, timed just before each run. A shared machine's
+# speed moves from hour to hour and from day to day (the same build's first load at 1M took twice as long
+# on one day as on another): the figure lets runs of different days, and different runs of one day, be
+# compared.
+PROBE_ITERATIONS = 5_000_000
 
 # Targets at 1M lessons (issue 13), default command: (warehouse, scenario) -> at most this many seconds
 TARGETS = {
@@ -99,6 +105,7 @@ class Measured:
     autovacuum_s: float  # how long an autovacuum worker of the server was seen during the run (every 0.5 s)
     stdout: str
     stderr: str
+    probe_s: float | None = None  # speed_probe() just before the run
     checks_s: float | None = None  # the data checks after the run, from the log's timestamps
     check_ms: dict[str, int] = field(default_factory=dict)  # each check's own time, where meta records it
 
@@ -116,6 +123,15 @@ class Result:
 
 
 # --- measuring a subprocess -----------------------------------------------------------------------
+
+
+def speed_probe() -> float:
+    """Seconds a fixed loop of Python takes on one core now (the machine's speed; lower is faster)."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(PROBE_ITERATIONS):
+        total += number * number
+    return time.perf_counter() - started
 
 
 def children(parent: psutil.Process) -> list[psutil.Process]:
@@ -488,7 +504,9 @@ def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> 
         for setup in setups:
             settle(setups)
             checkpoint(setup.warehouse.server_dsn)
+            probe_s = speed_probe()
             run = measure(runner, setup.env, setup.warehouse.postmaster)
+            run.probe_s = probe_s
             run.checks_s = checks_seconds(run.stdout)
             if run.ok and not args.no_check:
                 run.check_ms = check_durations(setup.warehouse_dsn)
@@ -512,6 +530,8 @@ def report_run(label: str, run: Measured, show_output: bool = False) -> None:
     line += f"  peak {run.own_mb:4.0f} MB, chDB {run.engine_mb:4.0f} MB, server {run.server_mb:5.0f} MB"
     if run.autovacuum_s:
         line += f"  autovacuum seen {run.autovacuum_s:.1f} s"
+    if run.probe_s is not None:
+        line += f"  probe {run.probe_s:.2f} s"
     if not run.ok:
         tail = (run.stderr.strip() or run.stdout.strip()).splitlines()[-3:]
         line += f"  FAILED (exit {run.exit_code}): " + " | ".join(tail)
@@ -621,7 +641,7 @@ def print_steps(results: list[Result], warehouses: list[Warehouse]) -> None:
                 print(f"\n{w.label}, {r.scenario} failed: {message[-1]}")
 
 
-def print_machine(warehouses: list[Warehouse]) -> None:
+def print_machine(warehouses: list[Warehouse], results: list[Result]) -> None:
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -643,9 +663,13 @@ def print_machine(warehouses: list[Warehouse]) -> None:
             f"{w.label}: {settings['server_version']}, shared_buffers {settings['shared_buffers']}, "
             f"max_wal_size {settings['max_wal_size']}, wal_level {settings['wal_level']}"
         )
+    probes = [run.probe_s for r in results for run in r.runs.values() if run.probe_s is not None]
+    speed = ""
+    if probes:
+        speed = f" Speed: a fixed loop (speed_probe) took {min(probes):.2f}-{max(probes):.2f} s before the runs."
     print(
         f"\nMachine: {os.cpu_count()} CPUs ({cpu}), {psutil.virtual_memory().total / 1024**3:.1f} GiB memory; "
-        f"Python {platform.python_version()}. " + "; ".join(servers) + "."
+        f"Python {platform.python_version()}. " + "; ".join(servers) + "." + speed
     )
 
 
@@ -696,8 +720,8 @@ def main() -> None:
     for size in (int(size) for size in args.sizes.split(",")):
         results.append(bench_size(size, warehouses, data_dir, args))
 
-    print_machine(warehouses)
     flat = [r for by_size in results for r in by_size]
+    print_machine(warehouses, flat)
     print_times(flat, warehouses, args.no_check)
     print_resources(flat, warehouses)
     print_targets(flat, args.no_check)

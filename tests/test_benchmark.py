@@ -1,5 +1,6 @@
 """The benchmark measures what users run: the default `once` on both warehouses, checks timed apart."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,6 @@ def test_benchmark_runs_every_scenario_on_both_warehouses(tmp_path):
     assert "| 10000 | first load | stock PostgreSQL 15 |" in done.stdout
     assert "stock PostgreSQL 15: 15." in done.stdout  # the server it started is Debian's 15, untuned:
     assert "shared_buffers 128MB, max_wal_size 1GB, wal_level replica" in done.stdout
+    # each run's line and the machine's say how fast the machine was then
+    assert re.search(r"^first load: stock PostgreSQL 15 .* probe \d+\.\d\d s$", done.stdout, re.MULTILINE)
+    assert re.search(r"Speed: a fixed loop \(speed_probe\) took \d+\.\d\d-\d+\.\d\d s before the runs", done.stdout)
