@@ -64,7 +64,10 @@ def test_a_module_lesson_links_key_is_the_hash_of_both_ids_in_the_link_and_its_c
     assert pipeline.scalar(wrong) == 0
 
 
-@pytest.mark.parametrize("hub, key", [("h_course", "course_id"), ("h_lesson", "lesson_id")])
+@pytest.mark.parametrize(
+    "hub, key",
+    [("h_course", "course_id"), ("h_stream", "stream_id"), ("h_module", "module_id"), ("h_lesson", "lesson_id")],
+)
 def test_a_hub_refuses_a_second_row_for_a_key_and_a_hash_key_not_of_its_key(pipeline, hub, key):
     pipeline.run()
     insert = f"INSERT INTO vault.{hub} (hk_{hub[2:]}, {key}, load_ts, record_source)"
