@@ -69,8 +69,8 @@ CHECK_LINE = re.compile(r"check (\S+) \((warehouse|mart)[^)]*\): ")  # "check <n
 MB = 1024 * 1024
 # The machine's speed at a moment: a fixed loop on one core, timed just before each run. A shared machine's
 # speed moves from hour to hour and from day to day (the same build's first load at 1M took twice as long
-# on one day as on another): the figure lets runs of different days, and different runs of one day, be
-# compared.
+# on one day as on another), and the figure tells such hours apart. It times one core only, not the memory
+# and the disk a load also uses: it compares the hours of one machine, not two machines.
 PROBE_ITERATIONS = 5_000_000
 
 # Targets at 1M lessons (issue 13), default command: (warehouse, scenario) -> at most this many seconds
