@@ -25,26 +25,30 @@ through a first load's million rows on the cores the other's run was measured on
 subprocess, measured from outside: wall time, the runner's and its chDB worker's peak RSS, the
 server's peak RSS, CPU seconds (the runner with its chDB worker; the server's processes), and how long
 an autovacuum worker of its own server ran beside it; and, just before it, how long a fixed loop of
-Python took (speed_probe: the shared machine's speed then). Prints markdown tables; asserts
+Python took (speed_probe: the shared machine's speed then). After the first load, the stock server
+also runs the reference of its target (bench/references.py automatedv: a warehouse-only Data Vault
+load in the shape of dbt with AutomateDV's SQL), measured the same way. Prints markdown tables; asserts
 nothing. --no-check runs `once --no-check` instead (the figures of earlier READMEs); --baseline adds
-the original system's pandas approach, on the embedded server (slow at 1M).
+the original system's pandas approach (bench/references.py baseline), on the embedded server (slow at
+1M).
 """
 
 import argparse
 import atexit
 import contextlib
 import itertools
+import multiprocessing
 import os
 import platform
 import pwd
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -61,6 +65,7 @@ from pipeline import embedded  # noqa: E402
 
 SCENARIOS = ["first load", "no change", "1% change"]
 PG15 = Path("/usr/lib/postgresql/15/bin")
+REFERENCES = ROOT / "bench" / "references.py"
 STOCK_PORT = 5432  # a unix socket in the benchmark's own directory: no clash with another server
 STEP_LINE = re.compile(r"(\S+)\s+(\d+) rows\s+(\d+) ms\s*$")  # "<step> <rows> rows <ms> ms" ends a line
 TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z ")  # how a text log line starts
@@ -75,7 +80,7 @@ PROBE_ITERATIONS = 5_000_000
 
 # Targets at 1M lessons (issue 13), default command: (warehouse, scenario) -> at most this many seconds
 TARGETS = {
-    ("stock", "first load"): 15.1,  # the dbt + AutomateDV warehouse-only load of the same data
+    ("stock", "first load"): 15.1,  # the dbt + AutomateDV warehouse-only load of the same data (the reference)
     ("stock", "no change"): 3.0,
     ("stock", "1% change"): 5.0,
     ("embedded", "first load"): 14.0,
@@ -106,6 +111,7 @@ class Measured:
     stdout: str
     stderr: str
     probe_s: float | None = None  # speed_probe() just before the run
+    pair_s: float | None = None  # pair_probe() just before the run
     checks_s: float | None = None  # the data checks after the run, from the log's timestamps
     check_ms: dict[str, int] = field(default_factory=dict)  # each check's own time, where meta records it
 
@@ -119,7 +125,8 @@ class Result:
     lessons: int
     scenario: str
     runs: dict[str, Measured]  # by warehouse key
-    baseline: Measured | None = None
+    baseline: Measured | None = None  # the original's pandas approach, on the embedded server
+    reference: Measured | None = None  # the first-load target's reference (AutomateDV's shape), on the stock server
 
 
 # --- measuring a subprocess -----------------------------------------------------------------------
@@ -132,6 +139,13 @@ def speed_probe() -> float:
     for number in range(PROBE_ITERATIONS):
         total += number * number
     return time.perf_counter() - started
+
+
+def pair_probe() -> float:
+    """Seconds each of two copies of speed_probe takes when both run at once (mean): about speed_probe's own
+    time where the machine's two cores are two cores' worth, up to twice it where they share one."""
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        return statistics.mean(pool.starmap(speed_probe, [()] * 2))
 
 
 def children(parent: psutil.Process) -> list[psutil.Process]:
@@ -411,46 +425,6 @@ def settle(setups: list["Setup"]) -> None:
         time.sleep(1)
 
 
-# --- the baseline: the original system's approach -------------------------------------------------
-
-
-def baseline_once(source_dsn: str, target_dsn: str) -> int:
-    """Read the source into pandas, denormalize, diff against the target with merge, append the new rows."""
-    import pandas as pd
-
-    warnings.filterwarnings("ignore", message=".*SQLAlchemy.*")  # pandas warns on a plain DBAPI connection
-    with psycopg.connect(source_dsn) as source:
-        course = pd.read_sql("SELECT * FROM course", source).add_prefix("course_")
-        stream = pd.read_sql("SELECT * FROM stream", source).add_prefix("stream_")
-        module = pd.read_sql("SELECT * FROM stream_module", source).add_prefix("module_")
-        lesson = pd.read_sql("SELECT * FROM stream_module_lesson", source).add_prefix("lesson_")
-    frame = (
-        course.merge(stream, how="left", left_on="course_id", right_on="stream_course_id")
-        .merge(module, how="left", left_on="stream_id", right_on="module_stream_id")
-        .merge(lesson, how="left", left_on="module_id", right_on="lesson_stream_module_id")
-    )
-    types = {"int64": "bigint", "float64": "double precision", "bool": "boolean"}
-    columns = [
-        sql.SQL("{} {}").format(
-            sql.Identifier(name),
-            sql.SQL("timestamp" if str(dtype).startswith("datetime") else types.get(str(dtype), "text")),
-        )
-        for name, dtype in frame.dtypes.items()
-    ]
-    with psycopg.connect(target_dsn) as target:
-        target.execute(sql.SQL("CREATE TABLE IF NOT EXISTS dm_baseline ({})").format(sql.SQL(", ").join(columns)))
-        existing = pd.read_sql("SELECT * FROM dm_baseline", target)
-        if existing.empty:
-            new = frame
-        else:
-            merged = frame.merge(existing, how="left", on=list(frame.columns), indicator=True)
-            new = merged[merged["_merge"] == "left_only"].drop(columns="_merge")
-        names = sql.SQL(", ").join(map(sql.Identifier, new.columns))
-        with target.cursor().copy(sql.SQL("COPY dm_baseline ({}) FROM STDIN WITH (FORMAT csv)").format(names)) as copy:
-            copy.write(new.to_csv(index=False, header=False))
-    return len(new)
-
-
 # --- one size ---------------------------------------------------------------------------------------
 
 
@@ -482,17 +456,34 @@ def set_up(warehouse: Warehouse, size: int, data_dir: Path) -> Setup:
     return Setup(warehouse, source, warehouse_dsn, env)
 
 
+def reference_command(kind: str, server_dsn: str, database: str, source_dsn: str) -> list[str]:
+    """A load of bench/references.py into a fresh database of the given server, as a command to measure."""
+    target = fresh_database(server_dsn, database)
+    return [sys.executable, str(REFERENCES), kind, source_dsn, target]
+
+
+def measure_on(setup: Setup, command: list[str], setups: list[Setup]) -> Measured:
+    """A command run against one warehouse's server, measured as every run is: once autovacuum is done on
+    both servers and this one has checkpointed, with the machine's speed probed just before."""
+    settle(setups)
+    checkpoint(setup.warehouse.server_dsn)
+    probe_s, pair_s = speed_probe(), pair_probe()
+    run = measure(command, setup.env, setup.warehouse.postmaster)
+    run.probe_s, run.pair_s = probe_s, pair_s
+    return run
+
+
 def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> list[Result]:
     print(f"\n## {size} lessons", flush=True)
     setups = [set_up(warehouse, size, data_dir) for warehouse in warehouses]
+    by_key = {setup.warehouse.key: setup for setup in setups}
     runner = [sys.executable, "runner.py", "once", *(["--no-check"] if args.no_check else [])]
     baseline = None
     if args.baseline:
-        embedded_server = next(w for w in warehouses if w.key == "embedded")
-        target = fresh_database(embedded_server.server_dsn, "bench_baseline")
-        source = next(s.source_dsn for s in setups if s.warehouse.key == "embedded")
-        baseline = [sys.executable, str(Path(__file__).resolve()), "--baseline-once"]
-        baseline += ["--source-dsn", source, "--target-dsn", target]
+        embedded_setup = by_key["embedded"]
+        baseline = reference_command(
+            "baseline", embedded_setup.warehouse.server_dsn, "bench_baseline", embedded_setup.source_dsn
+        )
     results = []
     for scenario in SCENARIOS:
         result = Result(size, scenario, {})
@@ -502,21 +493,19 @@ def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> 
                 print(f"{setup.warehouse.label}: source changed, {updated} updated, {inserted} inserted, "
                       f"{deleted} deleted", flush=True)  # fmt: skip
         for setup in setups:
-            settle(setups)
-            checkpoint(setup.warehouse.server_dsn)
-            probe_s = speed_probe()
-            run = measure(runner, setup.env, setup.warehouse.postmaster)
-            run.probe_s = probe_s
+            run = measure_on(setup, runner, setups)
             run.checks_s = checks_seconds(run.stdout)
             if run.ok and not args.no_check:
                 run.check_ms = check_durations(setup.warehouse_dsn)
             report_run(f"{scenario}: {setup.warehouse.label}", run)
             result.runs[setup.warehouse.key] = run
+        stock = by_key.get("stock")
+        if stock and scenario == "first load":
+            command = reference_command("automatedv", stock.warehouse.server_dsn, "bench_reference", stock.source_dsn)
+            result.reference = measure_on(stock, command, setups)
+            report_run(f"{scenario}: reference, stock", result.reference, show_output=True)
         if baseline:
-            embedded_setup = next(s for s in setups if s.warehouse.key == "embedded")
-            settle(setups)
-            checkpoint(embedded_setup.warehouse.server_dsn)
-            result.baseline = measure(baseline, embedded_setup.env, embedded_setup.warehouse.postmaster)
+            result.baseline = measure_on(by_key["embedded"], baseline, setups)
             report_run(f"{scenario}: baseline", result.baseline, show_output=True)
         results.append(result)
     return results
@@ -531,7 +520,7 @@ def report_run(label: str, run: Measured, show_output: bool = False) -> None:
     if run.autovacuum_s:
         line += f"  autovacuum seen {run.autovacuum_s:.1f} s"
     if run.probe_s is not None:
-        line += f"  probe {run.probe_s:.2f} s"
+        line += f"  probe {run.probe_s:.2f} s, two at once {run.pair_s:.2f} s"
     if not run.ok:
         tail = (run.stderr.strip() or run.stdout.strip()).splitlines()[-3:]
         line += f"  FAILED (exit {run.exit_code}): " + " | ".join(tail)
@@ -557,9 +546,16 @@ def print_times(results: list[Result], warehouses: list[Warehouse], no_check: bo
     what = ["`once --no-check` s (no checks run)"] if no_check else ["`once` s", "of which checks s"]
     header = "| lessons | scenario | " + " | ".join(f"{w.label}: {column}" for w in warehouses for column in what)
     rule = "|---:|---|" + "---:|" * (len(warehouses) * (1 if no_check else 2))
-    base = any(r.baseline for r in results)
-    if base:
-        header += " | baseline (pandas, embedded server) s"
+    references = [
+        (name, label)
+        for name, label in [
+            ("reference", "reference: AutomateDV's shape, stock, warehouse only s"),
+            ("baseline", "baseline (pandas, embedded server) s"),
+        ]
+        if any(getattr(r, name) for r in results)
+    ]
+    for _, label in references:
+        header += f" | {label}"
         rule += "---:|"
     print(f"\n{header} |\n{rule}")
     for r in results:
@@ -569,13 +565,18 @@ def print_times(results: list[Result], warehouses: list[Warehouse], no_check: bo
             cells.append(wall(run))
             if not no_check:
                 cells.append(figure(run.checks_s, 2))
-        if base:
-            cells.append(wall(r.baseline))
+        cells += [wall(getattr(r, name)) for name, _ in references]
         print(f"| {r.lessons} | {r.scenario} | " + " | ".join(cells) + " |")
     if not no_check:
         print(
             "\n`once` is the default command: the run and the data checks after it. The checks' share is "
             "timed from the runner's log, from the line that ends the run to the last check line."
+        )
+    if references and references[0][0] == "reference":
+        print(
+            "\nThe reference: the first-load target's yardstick, a warehouse-only Data Vault first load in the "
+            "shape of dbt with AutomateDV's SQL (bench/automatedv_shape.sql: no mart, no index, no check), "
+            "into a fresh database of the stock server, in the same sitting."
         )
 
 
@@ -663,10 +664,14 @@ def print_machine(warehouses: list[Warehouse], results: list[Result]) -> None:
             f"{w.label}: {settings['server_version']}, shared_buffers {settings['shared_buffers']}, "
             f"max_wal_size {settings['max_wal_size']}, wal_level {settings['wal_level']}"
         )
-    probes = [run.probe_s for r in results for run in r.runs.values() if run.probe_s is not None]
+    runs = [run for r in results for run in r.runs.values() if run.probe_s is not None]
     speed = ""
-    if probes:
-        speed = f" Speed: a fixed loop (speed_probe) took {min(probes):.2f}-{max(probes):.2f} s before the runs."
+    if runs:
+        alone, pair = [run.probe_s for run in runs], [run.pair_s for run in runs]
+        speed = (
+            f" Speed: a fixed loop (speed_probe) took {min(alone):.2f}-{max(alone):.2f} s before the runs, and"
+            f" {min(pair):.2f}-{max(pair):.2f} s each with two at once, one per core (pair_probe)."
+        )
     print(
         f"\nMachine: {os.cpu_count()} CPUs ({cpu}), {psutil.virtual_memory().total / 1024**3:.1f} GiB memory; "
         f"Python {platform.python_version()}. " + "; ".join(servers) + "." + speed
@@ -685,7 +690,9 @@ def print_targets(results: list[Result], no_check: bool) -> None:
         if run is None or no_check:
             continue
         verdict = "met" if run.ok and run.wall_s <= limit else "missed"
-        print(f"- {key}, {scenario} <= {limit} s: {wall(run)} s, {verdict}")
+        reference = next((r.reference for r in at_1m if r.scenario == scenario and key == "stock"), None)
+        beside = f" (its reference in this sitting: {wall(reference)} s)" if reference else ""
+        print(f"- {key}, {scenario} <= {limit} s: {wall(run)} s, {verdict}{beside}")
 
 
 # --- command line -----------------------------------------------------------------------------------
@@ -699,14 +706,7 @@ def main() -> None:
     parser.add_argument("--steps", action="store_true", help="per-step figures for every size, not just the largest")
     parser.add_argument("--no-check", action="store_true", help="run `once --no-check`, as earlier READMEs measured")
     parser.add_argument("--baseline", action="store_true", help="also run the original's pandas approach (slow)")
-    parser.add_argument("--baseline-once", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--source-dsn", help=argparse.SUPPRESS)
-    parser.add_argument("--target-dsn", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.baseline_once:
-        print(f"{baseline_once(args.source_dsn, args.target_dsn)} rows appended")
-        return
-
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(PermissionError):

@@ -1,5 +1,6 @@
 """The benchmark measures what users run: the default `once` on both warehouses, checks timed apart."""
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import demo_source
 
 from bench.benchmark import AUTOVACUUM_DUE, PG15, checks_seconds, cpu_between
 from pipeline import embedded
@@ -63,15 +65,51 @@ def test_benchmark_runs_every_scenario_on_both_warehouses(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| 10000 |") and "`once`" not in line]
-    times = [row for row in rows if row.count("|") == 7]  # lessons, scenario, 2 x (once, checks)
+    times = [row for row in rows if row.count("|") == 8]  # lessons, scenario, 2 x (once, checks), reference
     assert [row.split("|")[2].strip() for row in times] == ["first load", "no change", "1% change"]
     for row in times:
         cells = [cell.strip() for cell in row.split("|")[3:7]]
         assert all(cell not in ("failed", "—") for cell in cells), row
+    # the stock first load's reference (AutomateDV's shape) ran beside it, in the same sitting
+    assert [row.split("|")[7].strip() for row in times][1:] == ["—", "—"]
+    assert re.fullmatch(r"\d+\.\d\d", times[0].split("|")[7].strip()), times[0]
+    assert re.search(r"^first load: reference, stock .* \(18 tables, 10000 lessons in ref_dv.sat_lesson\)$",
+                     done.stdout, re.MULTILINE)  # fmt: skip
     assert "FAILED" not in done.stdout
     assert "| 10000 | first load | stock PostgreSQL 15 |" in done.stdout
     assert "stock PostgreSQL 15: 15." in done.stdout  # the server it started is Debian's 15, untuned:
     assert "shared_buffers 128MB, max_wal_size 1GB, wal_level replica" in done.stdout
     # each run's line and the machine's say how fast the machine was then
-    assert re.search(r"^first load: stock PostgreSQL 15 .* probe \d+\.\d\d s$", done.stdout, re.MULTILINE)
-    assert re.search(r"Speed: a fixed loop \(speed_probe\) took \d+\.\d\d-\d+\.\d\d s before the runs", done.stdout)
+    run_line = r"^first load: stock PostgreSQL 15 .* probe \d+\.\d\d s, two at once \d+\.\d\d s$"
+    assert re.search(run_line, done.stdout, re.MULTILINE)
+    speed = r"\(speed_probe\) took \d+\.\d\d-\d+\.\d\d s before the runs, and \d+\.\d\d-\d+\.\d\d s each with two"
+    assert re.search(speed, done.stdout)
+
+
+def test_the_reference_load_builds_a_data_vault_of_the_source_without_indexes(pg_server):
+    """bench/references.py automatedv: the first-load target's yardstick loads every key once, in
+    AutomateDV's hashing, and builds no index (the load it stands for had none)."""
+    source = demo_source(pg_server, "reference_source")
+    with psycopg.connect(source, autocommit=True) as conn:
+        conn.execute("INSERT INTO stream_module_lesson (id, title) VALUES (9001, 'Don''t panic')")  # no module
+        lessons, placed = conn.execute("SELECT count(*), count(stream_module_id) FROM stream_module_lesson").fetchone()
+    embedded.ensure_database(pg_server, "reference_target")
+    target = embedded.database_dsn(pg_server, "reference_target")
+    done = subprocess.run(
+        [sys.executable, "bench/references.py", "automatedv", source, target], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"18 tables, {lessons} lessons in ref_dv.sat_lesson"
+    with psycopg.connect(target) as conn:
+        counts = {
+            table: conn.execute(f"SELECT count(*) FROM ref_dv.{table}").fetchone()[0]
+            for table in ("hub_course", "hub_module", "hub_lesson", "link_module_lesson", "eff_sat_module_lesson")
+        }
+        assert counts == {"hub_course": 3, "hub_module": 18, "hub_lesson": lessons,
+                          "link_module_lesson": placed, "eff_sat_module_lesson": placed}  # fmt: skip
+        key, title = conn.execute(
+            "SELECT lesson_hk, title FROM ref_dv.sat_lesson"
+            " WHERE lesson_hk = (SELECT lesson_hk FROM ref_dv.hub_lesson WHERE lesson_id = 9001)"
+        ).fetchone()
+        assert (bytes(key).hex(), title) == (hashlib.md5(b"9001").hexdigest(), "Don't panic")
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = 'ref_dv'").fetchone()[0] == 0
