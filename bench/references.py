@@ -13,6 +13,7 @@
 
 import re
 import sys
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -107,13 +108,17 @@ def automatedv_once(source_dsn: str, target_dsn: str) -> str:
         with psycopg.connect(target_dsn, autocommit=True) as model:
             model.execute(statement)
 
+    seconds = []
     with ThreadPoolExecutor(THREADS) as pool:
         for layer in layers(SHAPE.read_text()):
+            started = time.monotonic()
             list(pool.map(build, layer))  # each layer whole before the next, as dbt waits for a model's inputs
+            seconds.append(time.monotonic() - started)
     with psycopg.connect(target_dsn) as conn:
         tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'ref_dv'").fetchone()[0]
         lessons = conn.execute("SELECT count(*) FROM ref_dv.sat_lesson").fetchone()[0]
-    return f"{tables} tables, {lessons} lessons in ref_dv.sat_lesson"
+    staging, vault = seconds
+    return f"{tables} tables, {lessons} lessons in ref_dv.sat_lesson; staging {staging:.2f} s, vault {vault:.2f} s"
 
 
 def main() -> None:

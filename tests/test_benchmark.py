@@ -73,7 +73,7 @@ def test_benchmark_runs_every_scenario_on_both_warehouses(tmp_path):
     # the stock first load's reference (AutomateDV's shape) ran beside it, in the same sitting
     assert [row.split("|")[7].strip() for row in times][1:] == ["—", "—"]
     assert re.fullmatch(r"\d+\.\d\d", times[0].split("|")[7].strip()), times[0]
-    assert re.search(r"^first load: reference, stock .* \(18 tables, 10000 lessons in ref_dv.sat_lesson\)$",
+    assert re.search(r"^first load: reference, stock .* \(18 tables, 10000 lessons in ref_dv.sat_lesson; staging .*\)$",
                      done.stdout, re.MULTILINE)  # fmt: skip
     assert "FAILED" not in done.stdout
     assert "| 10000 | first load | stock PostgreSQL 15 |" in done.stdout
@@ -99,7 +99,8 @@ def test_the_reference_load_builds_a_data_vault_of_the_source_without_indexes(pg
         [sys.executable, "bench/references.py", "automatedv", source, target], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"18 tables, {lessons} lessons in ref_dv.sat_lesson"
+    built = rf"18 tables, {lessons} lessons in ref_dv.sat_lesson; staging [\d.]+ s, vault [\d.]+ s\n"
+    assert re.fullmatch(built, done.stdout)
     with psycopg.connect(target) as conn:
         counts = {
             table: conn.execute(f"SELECT count(*) FROM ref_dv.{table}").fetchone()[0]
