@@ -15,8 +15,9 @@ from pipeline.log import Log
 from pipeline.steps import StepResult, WarehouseConnections, elapsed_ms, run_step
 from pipeline.warehouse import first_line
 
-# Independent steps run side by side, each in its own transaction on its own connection.
-PARALLEL_STEPS = 2
+# Independent steps run side by side, each in its own transaction on its own connection: as many as a
+# slices() block's parts, so that either keeps the same number of warehouse backends busy.
+PARALLEL_STEPS = transforms.SLICES
 
 
 class StopRequest(threading.Event):

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent / "transforms"
 WAREHOUSE_LAYERS = ("staging", "vault")
 MART_LAYER = "mart"
 # A statement in a slices() block runs in this many parts at once, each in a transaction of its own on a
-# warehouse connection of its own: as many as the steps the runner runs side by side (PARALLEL_STEPS).
+# warehouse connection of its own; the runner runs as many steps side by side (run.PARALLEL_STEPS).
 SLICES = 2
 
 
