@@ -572,7 +572,7 @@ def print_times(results: list[Result], warehouses: list[Warehouse], no_check: bo
             "\n`once` is the default command: the run and the data checks after it. The checks' share is "
             "timed from the runner's log, from the line that ends the run to the last check line."
         )
-    if references and references[0][0] == "reference":
+    if any(r.reference for r in results):
         print(
             "\nThe reference: the first-load target's yardstick, a warehouse-only Data Vault first load in the "
             "shape of dbt with AutomateDV's SQL (bench/automatedv_shape.sql: no mart, no index, no check), "
