@@ -20,7 +20,10 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline import warehouse  # noqa: E402
 
 SHAPE = Path(__file__).resolve().with_name("automatedv_shape.sql")
 THREADS = 2  # dbt's --threads: the models built at once, one per core here
@@ -74,26 +77,19 @@ def layers(text: str) -> list[list[str]]:
 
 
 def read_source_over_fdw(conn: psycopg.Connection, source_dsn: str) -> None:
-    """The source's four tables as foreign tables in schema raw, as dbt's sources would be declared."""
-    params = conninfo_to_dict(source_dsn)
-    server = {key: str(params[key]) for key in ("host", "port", "dbname") if params.get(key)}
-    mapping = {key: str(params[key]) for key in ("user", "password") if params.get(key)}
-
-    def options(values: dict[str, str]) -> sql.Composable:
-        return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in values.items())
-
+    """The source's four tables as foreign tables in schema raw, as dbt's sources would be declared: a foreign
+    server made as migration 0001 makes the pipeline's, pointed at the source as the runner points it."""
     conn.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
     conn.execute(
-        sql.SQL("CREATE SERVER ref_source FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({}, fetch_size '10000')").format(
-            options(server)
+        sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (fetch_size '10000')").format(
+            sql.Identifier(warehouse.SOURCE_SERVER)
         )
     )
-    mapping_sql = sql.SQL("CREATE USER MAPPING FOR CURRENT_USER SERVER ref_source")
-    conn.execute(mapping_sql + sql.SQL(" OPTIONS ({})").format(options(mapping)) if mapping else mapping_sql)
+    warehouse.bind_source(conn, source_dsn)
     conn.execute("CREATE SCHEMA raw")
     conn.execute(
-        sql.SQL("IMPORT FOREIGN SCHEMA public LIMIT TO ({}) FROM SERVER ref_source INTO raw").format(
-            sql.SQL(", ").join(map(sql.Identifier, SOURCE_TABLES))
+        sql.SQL("IMPORT FOREIGN SCHEMA public LIMIT TO ({}) FROM SERVER {} INTO raw").format(
+            sql.SQL(", ").join(map(sql.Identifier, SOURCE_TABLES)), sql.Identifier(warehouse.SOURCE_SERVER)
         )
     )
     conn.execute("CREATE SCHEMA ref_dv")
