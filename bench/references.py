@@ -2,17 +2,23 @@
 
     python bench/references.py baseline SOURCE_DSN TARGET_DSN
     python bench/references.py automatedv SOURCE_DSN TARGET_DSN
+    python bench/references.py automatedv-sql SOURCE_DSN TARGET_DSN
 
 - baseline: the original system's approach: whole tables read into pandas, denormalized, diffed against
   the target with merge, the new rows appended.
 - automatedv: the reference of the stock server's first-load target (issue 13), a warehouse-only Data
   Vault first load in the shape of the SQL that dbt with AutomateDV generates (bench/automatedv_shape.sql),
-  reading the source over postgres_fdw. Its staging models, then its vault models, each two at a time on
-  connections of their own, as `dbt run --threads 2` runs models whose inputs are built.
+  reading the source over postgres_fdw, run by dbt itself: a dbt project made afresh from the shape, one
+  table model per statement, `dbt run --threads 2`.
+- automatedv-sql: the same SQL without dbt (its start, parsing and scheduling left out): the staging
+  statements, then the vault's, each two at a time on connections of their own.
 """
 
+import json
+import os
 import re
 import sys
+import tempfile
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +26,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -95,8 +102,9 @@ def read_source_over_fdw(conn: psycopg.Connection, source_dsn: str) -> None:
     conn.execute("CREATE SCHEMA ref_dv")
 
 
-def automatedv_once(source_dsn: str, target_dsn: str) -> str:
-    """Build the reference vault in an empty target database: staging, then the vault, two models at a time."""
+def automatedv_sql_once(source_dsn: str, target_dsn: str) -> str:
+    """Build the reference vault in an empty target database without dbt: staging, then the vault, two
+    statements at a time."""
     with psycopg.connect(target_dsn, autocommit=True) as conn:
         read_source_over_fdw(conn, source_dsn)
 
@@ -117,8 +125,67 @@ def automatedv_once(source_dsn: str, target_dsn: str) -> str:
     return f"{tables} tables, {lessons} lessons in ref_dv.sat_lesson; staging {staging:.2f} s, vault {vault:.2f} s"
 
 
+def models(text: str) -> dict[str, str]:
+    """The shape as dbt models: each CREATE TABLE ref_dv.<name> AS <query> becomes model <name>, its query
+    reading the staging tables through ref(), which gives dbt the order to build them in."""
+    found = {}
+    for statement in (s for layer in layers(text) for s in layer):
+        name, query = re.search(r"^CREATE TABLE ref_dv\.(\w+) AS\n(.*)", statement, re.MULTILINE | re.DOTALL).groups()
+        found[name] = re.sub(r"\bref_dv\.(\w+)", r"{{ ref('\1') }}", query) + "\n"
+    return found
+
+
+def dbt_project(directory: Path, target_dsn: str) -> None:
+    """A dbt project in `directory`: every model a table in schema ref_dv of the target, two built at a time.
+    The password stays in the environment (dbt hides DBT_ENV_SECRET_ variables from its logs)."""
+    target = conninfo_to_dict(target_dsn)
+    os.environ["DBT_ENV_SECRET_PASSWORD"] = str(target.get("password", ""))
+    project = {"name": "reference", "version": "1.0", "profile": "reference",
+               "models": {"reference": {"+materialized": "table"}}}  # fmt: skip
+    profile = {
+        "type": "postgres", "host": target.get("host", "localhost"), "port": int(target.get("port", 5432)),
+        "user": target.get("user", ""), "password": "{{ env_var('DBT_ENV_SECRET_PASSWORD') }}",
+        "dbname": target["dbname"], "schema": "ref_dv", "threads": THREADS,
+    }  # fmt: skip
+    # YAML files written as JSON, which YAML reads: every value quoted as it must be
+    (directory / "dbt_project.yml").write_text(json.dumps(project))
+    profiles = {"reference": {"target": "bench", "outputs": {"bench": profile}}}
+    (directory / "profiles.yml").write_text(json.dumps(profiles))
+    (directory / "models").mkdir()
+    for name, query in models(SHAPE.read_text()).items():
+        (directory / "models" / f"{name}.sql").write_text(query)
+
+
+def automatedv_once(source_dsn: str, target_dsn: str) -> str:
+    """Build the reference vault in an empty target database with dbt: `dbt run --threads 2` of a project
+    made afresh (parsed whole, as a job in a new container parses it)."""
+    with psycopg.connect(target_dsn, autocommit=True) as conn:
+        read_source_over_fdw(conn, source_dsn)
+    started = time.monotonic()  # dbt's start counts: importing it takes seconds
+    from dbt.cli.main import dbtRunner
+    from dbt.version import __version__ as dbt_version
+
+    with tempfile.TemporaryDirectory(prefix="reference-dbt-") as directory:
+        dbt_project(Path(directory), target_dsn)
+        flags = ["--project-dir", directory, "--profiles-dir", directory, "--quiet", "--no-version-check",
+                 "--no-send-anonymous-usage-stats"]  # fmt: skip
+        done = dbtRunner().invoke(["run", *flags])
+    if not done.success:
+        failed = [f"{r.node.name}: {r.message}" for r in (done.result or []) if r.status != "success"]
+        sys.exit(f"error: reference: dbt run failed: {done.exception or '; '.join(failed)}")
+    total = time.monotonic() - started
+    by_model = {r.node.name: r.execution_time for r in done.result}
+    with psycopg.connect(target_dsn) as conn:
+        lessons = conn.execute("SELECT count(*) FROM ref_dv.sat_lesson").fetchone()[0]
+    return (
+        f"{len(by_model)} models under dbt {dbt_version}, {lessons} lessons in ref_dv.sat_lesson; "
+        f"dbt run {total:.2f} s, its models {done.result.elapsed_time:.2f} s"
+        f" (stg_lesson {by_model['stg_lesson']:.2f} s)"
+    )
+
+
 def main() -> None:
-    loads = {"baseline": baseline_once, "automatedv": automatedv_once}
+    loads = {"baseline": baseline_once, "automatedv": automatedv_once, "automatedv-sql": automatedv_sql_once}
     if len(sys.argv) != 4 or sys.argv[1] not in loads:
         sys.exit(f"usage: {Path(__file__).name} {{{','.join(loads)}}} SOURCE_DSN TARGET_DSN")
     print(loads[sys.argv[1]](sys.argv[2], sys.argv[3]))

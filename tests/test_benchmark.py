@@ -65,16 +65,20 @@ def test_benchmark_runs_every_scenario_on_both_warehouses(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     rows = [line for line in done.stdout.splitlines() if line.startswith("| 10000 |") and "`once`" not in line]
-    times = [row for row in rows if row.count("|") == 8]  # lessons, scenario, 2 x (once, checks), reference
+    # lessons, scenario, 2 x (once, checks), 2 references (the resources table names its warehouse instead)
+    times = [row for row in rows if row.count("|") == 9 and "PostgreSQL" not in row]
     assert [row.split("|")[2].strip() for row in times] == ["first load", "no change", "1% change"]
     for row in times:
         cells = [cell.strip() for cell in row.split("|")[3:7]]
         assert all(cell not in ("failed", "—") for cell in cells), row
-    # the stock first load's reference (AutomateDV's shape) ran beside it, in the same sitting
-    assert [row.split("|")[7].strip() for row in times][1:] == ["—", "—"]
-    assert re.fullmatch(r"\d+\.\d\d", times[0].split("|")[7].strip()), times[0]
-    assert re.search(r"^first load: reference, stock .* \(18 tables, 10000 lessons in ref_dv.sat_lesson; staging .*\)$",
-                     done.stdout, re.MULTILINE)  # fmt: skip
+    # the stock first load's reference (AutomateDV's shape under dbt) and its SQL alone ran beside it
+    for column in (7, 8):
+        assert [row.split("|")[column].strip() for row in times][1:] == ["—", "—"]
+        assert re.fullmatch(r"\d+\.\d\d", times[0].split("|")[column].strip()), times[0]
+    assert re.search(r"^first load: reference, stock .* \(18 models under dbt 1\.10\.\d+, 10000 lessons in "
+                     r"ref_dv.sat_lesson; dbt run .*\)$", done.stdout, re.MULTILINE)  # fmt: skip
+    assert re.search(r"^first load: its SQL alone, stock .* \(18 tables, 10000 lessons in ref_dv.sat_lesson; "
+                     r"staging .*\)$", done.stdout, re.MULTILINE)  # fmt: skip
     assert "FAILED" not in done.stdout
     assert "| 10000 | first load | stock PostgreSQL 15 |" in done.stdout
     assert "stock PostgreSQL 15: 15." in done.stdout  # the server it started is Debian's 15, untuned:
@@ -86,21 +90,30 @@ def test_benchmark_runs_every_scenario_on_both_warehouses(tmp_path):
     assert re.search(speed, done.stdout)
 
 
-def test_the_reference_load_builds_a_data_vault_of_the_source_without_indexes(pg_server):
-    """bench/references.py automatedv: the first-load target's yardstick loads every key once, in
-    AutomateDV's hashing, and builds no index (the load it stands for had none)."""
-    source = demo_source(pg_server, "reference_source")
+@pytest.mark.parametrize(
+    "kind, printed",
+    [
+        ("automatedv", r"18 models under dbt 1\.10\.\d+, {lessons} lessons in ref_dv.sat_lesson; dbt run [\d.]+ s, "
+                       r"its models [\d.]+ s \(stg_lesson [\d.]+ s\)\n"),
+        ("automatedv-sql", r"18 tables, {lessons} lessons in ref_dv.sat_lesson; staging [\d.]+ s, vault [\d.]+ s\n"),
+    ],
+)  # fmt: skip
+def test_the_reference_load_builds_a_data_vault_of_the_source_without_indexes(pg_server, kind, printed):
+    """bench/references.py automatedv (under dbt) and automatedv-sql (its SQL alone): the first-load
+    target's yardstick loads every key once, in AutomateDV's hashing, and builds no index (the load it
+    stands for had none)."""
+    database = kind.replace("-", "_")
+    source = demo_source(pg_server, f"reference_source_{database}")
     with psycopg.connect(source, autocommit=True) as conn:
         conn.execute("INSERT INTO stream_module_lesson (id, title) VALUES (9001, 'Don''t panic')")  # no module
         lessons, placed = conn.execute("SELECT count(*), count(stream_module_id) FROM stream_module_lesson").fetchone()
-    embedded.ensure_database(pg_server, "reference_target")
-    target = embedded.database_dsn(pg_server, "reference_target")
+    embedded.ensure_database(pg_server, f"reference_target_{database}")
+    target = embedded.database_dsn(pg_server, f"reference_target_{database}")
     done = subprocess.run(
-        [sys.executable, "bench/references.py", "automatedv", source, target], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "bench/references.py", kind, source, target], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    built = rf"18 tables, {lessons} lessons in ref_dv.sat_lesson; staging [\d.]+ s, vault [\d.]+ s\n"
-    assert re.fullmatch(built, done.stdout)
+    assert re.fullmatch(printed.format(lessons=lessons), done.stdout), done.stdout
     with psycopg.connect(target) as conn:
         counts = {
             table: conn.execute(f"SELECT count(*) FROM ref_dv.{table}").fetchone()[0]
