@@ -2,7 +2,7 @@
 share of it, CPU and peak memory.
 
     python bench/benchmark.py [--sizes 10000,100000,1000000] [--data-dir /tmp/bench] [--steps]
-                              [--warehouses embedded,stock] [--no-check] [--baseline]
+                              [--warehouses embedded,stock] [--no-check] [--baseline] [--builds DIR,DIR]
 
 What is run is the default command, `python runner.py once`: the run and the data checks after it
 (their share is timed apart, from the runner's log). Two warehouses, each with its own generated
@@ -32,6 +32,14 @@ measured the same way. Prints markdown tables; asserts
 nothing. --no-check runs `once --no-check` instead (the figures of earlier READMEs); --baseline adds
 the original system's pandas approach (bench/references.py baseline), on the embedded server (slow at
 1M).
+
+--builds compares checkouts of the project (say, one made by `git worktree add /tmp/before <commit>`):
+each warehouse server then runs every build, each in a warehouse database and chDB mart of its own, on
+the server's one source, and every table has a column for each (warehouse, build), labelled with the
+build's commit. The builds run one after the other in each scenario, in the order given for the first
+size, reversed for the second, and so on: a size given twice (--sizes 1000000,1000000) measures both
+orders in one run, as a comparison on a shared machine needs (the first of a pair can find the disk or
+autovacuum in another state than the second).
 """
 
 import argparse
@@ -89,6 +97,23 @@ TARGETS = {
 }
 
 
+@dataclass(frozen=True)
+class Build:
+    """A checkout of the project whose runner is measured."""
+
+    label: str  # its commit, or its directory's name outside git
+    root: Path
+
+
+@dataclass(frozen=True)
+class Column:
+    """One (warehouse, build) the tables show: a warehouse's own when a single build runs."""
+
+    key: str
+    label: str
+    warehouse: str  # the warehouse's key, for the targets
+
+
 @dataclass
 class Warehouse:
     """A PostgreSQL server that hosts a benchmark's source and warehouse databases."""
@@ -113,6 +138,7 @@ class Measured:
     stderr: str
     probe_s: float | None = None  # speed_probe() just before the run
     pair_s: float | None = None  # pair_probe() just before the run
+    checkpoints: int | None = None  # checkpoints the server began during the run (its WAL filled, or timed)
     checks_s: float | None = None  # the data checks after the run, from the log's timestamps
     check_ms: dict[str, int] = field(default_factory=dict)  # each check's own time, where meta records it
 
@@ -195,7 +221,7 @@ def cpu_between(before: dict, after: dict) -> float:
     return after["ended"] - before["ended"] + sum(after["live"].values()) - sum(before["live"].values())
 
 
-def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measured:
+def measure(command: list[str], env: dict, postmaster: psutil.Process, cwd: Path = ROOT) -> Measured:
     """Run command; its wall time, CPU and peak RSS (sampled every 50 ms: the process alone and its
     children apart), and the server's peak RSS and CPU. The process trees are listed again only every
     0.5 s: listing them every sample took about 6% of a core from what is measured."""
@@ -226,7 +252,7 @@ def measure(command: list[str], env: dict, postmaster: psutil.Process) -> Measur
 
         cpu_before = server_cpu(postmaster)
         started = time.monotonic()
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
+        child = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         _, status, usage = os.wait4(child.pid, 0)
@@ -380,6 +406,14 @@ def checkpoint(server_dsn: str) -> None:
         conn.execute("CHECKPOINT")
 
 
+def checkpoints_so_far(server_dsn: str) -> int:
+    """The checkpoints the server has begun, timed or requested (ours, and those a full WAL asked for)."""
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        if conn.info.server_version >= 170000:
+            return conn.execute("SELECT num_timed + num_requested FROM pg_stat_checkpointer").fetchone()[0]
+        return conn.execute("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter").fetchone()[0]
+
+
 # big tables (8 MB or more) past autovacuum's thresholds for a vacuum or an analysis, by its global
 # settings (a table with autovacuum off is left out); reltuples below 0 (never counted) counts as 0,
 # as autovacuum counts it
@@ -432,30 +466,42 @@ def settle(setups: list["Setup"]) -> None:
 
 @dataclass
 class Setup:
-    """One warehouse's databases for one size, and the environment its runner gets."""
+    """One build's databases on one warehouse server for one size, and the environment its runner gets."""
 
     warehouse: Warehouse
+    build: Build
+    column: Column
     source_dsn: str
     warehouse_dsn: str
     env: dict
 
 
-def set_up(warehouse: Warehouse, size: int, data_dir: Path) -> Setup:
+def columns_of(warehouses: list[Warehouse], builds: list[Build]) -> list[Column]:
+    if len(builds) == 1:
+        return [Column(w.key, w.label, w.key) for w in warehouses]
+    return [Column(f"{w.key}-{b.label}", f"{w.label} @ {b.label}", w.key) for w in warehouses for b in builds]
+
+
+def set_up(warehouse: Warehouse, builds: list[Build], size: int, data_dir: Path) -> list[Setup]:
+    """The server's generated source, and for each build a fresh warehouse database and chDB mart."""
     source = fresh_database(warehouse.server_dsn, "bench_source")
     started = time.monotonic()
     lessons = generate(source, size)
     print(f"{warehouse.label}: source generated, {lessons} lessons in {time.monotonic() - started:.1f} s", flush=True)
-    warehouse_dsn = fresh_database(warehouse.server_dsn, "bench_warehouse")
-    chdb = data_dir / f"chdb-{warehouse.key}-{size}"
-    shutil.rmtree(chdb, ignore_errors=True)
-    env = {
-        **os.environ,
-        "SOURCE_DSN": source,
-        "WAREHOUSE_DSN": warehouse_dsn,
-        "CLICKHOUSE_URL": f"chdb://{chdb}",
-        "DATA_DIR": str(data_dir / f"runner-{warehouse.key}"),
-    }
-    return Setup(warehouse, source, warehouse_dsn, env)
+    setups = []
+    for number, (build, column) in enumerate(zip(builds, columns_of([warehouse], builds), strict=True)):
+        warehouse_dsn = fresh_database(warehouse.server_dsn, "bench_warehouse" + (f"_{number + 1}" if number else ""))
+        chdb = data_dir / f"chdb-{column.key}-{size}"
+        shutil.rmtree(chdb, ignore_errors=True)
+        env = {
+            **os.environ,
+            "SOURCE_DSN": source,
+            "WAREHOUSE_DSN": warehouse_dsn,
+            "CLICKHOUSE_URL": f"chdb://{chdb}",
+            "DATA_DIR": str(data_dir / f"runner-{column.key}"),
+        }
+        setups.append(Setup(warehouse, build, column, source, warehouse_dsn, env))
+    return setups
 
 
 def reference_command(kind: str, server_dsn: str, database: str, source_dsn: str) -> list[str]:
@@ -470,15 +516,20 @@ def measure_on(setup: Setup, command: list[str], setups: list[Setup]) -> Measure
     settle(setups)
     checkpoint(setup.warehouse.server_dsn)
     probe_s, pair_s = speed_probe(), pair_probe()
-    run = measure(command, setup.env, setup.warehouse.postmaster)
+    checkpoints = checkpoints_so_far(setup.warehouse.server_dsn)
+    run = measure(command, setup.env, setup.warehouse.postmaster, cwd=setup.build.root)
     run.probe_s, run.pair_s = probe_s, pair_s
+    run.checkpoints = checkpoints_so_far(setup.warehouse.server_dsn) - checkpoints
     return run
 
 
-def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> list[Result]:
-    print(f"\n## {size} lessons", flush=True)
-    setups = [set_up(warehouse, size, data_dir) for warehouse in warehouses]
-    by_key = {setup.warehouse.key: setup for setup in setups}
+def bench_size(size: int, warehouses: list[Warehouse], builds: list[Build], data_dir: Path, args) -> list[Result]:
+    order = f", builds in the order {', '.join(build.label for build in builds)}" if len(builds) > 1 else ""
+    print(f"\n## {size} lessons{order}", flush=True)
+    setups = [setup for warehouse in warehouses for setup in set_up(warehouse, builds, size, data_dir)]
+    by_key = {}  # each warehouse's first setup: its source, and the server the references use
+    for setup in setups:
+        by_key.setdefault(setup.warehouse.key, setup)
     runner = [sys.executable, "runner.py", "once", *(["--no-check"] if args.no_check else [])]
     baseline = None
     if args.baseline:
@@ -489,7 +540,7 @@ def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> 
     results = []
     for scenario in SCENARIOS:
         result = Result(size, scenario, {})
-        for setup in setups:
+        for setup in by_key.values():
             if scenario == "1% change":
                 updated, inserted, deleted = change_one_percent(setup.source_dsn)
                 print(f"{setup.warehouse.label}: source changed, {updated} updated, {inserted} inserted, "
@@ -499,8 +550,8 @@ def bench_size(size: int, warehouses: list[Warehouse], data_dir: Path, args) -> 
             run.checks_s = checks_seconds(run.stdout)
             if run.ok and not args.no_check:
                 run.check_ms = check_durations(setup.warehouse_dsn)
-            report_run(f"{scenario}: {setup.warehouse.label}", run)
-            result.runs[setup.warehouse.key] = run
+            report_run(f"{scenario}: {setup.column.label}", run)
+            result.runs[setup.column.key] = run
         stock = by_key.get("stock")
         if stock and scenario == "first load":
             for kind, name, label in [("automatedv", "reference", "reference, stock"),
@@ -523,6 +574,8 @@ def report_run(label: str, run: Measured, show_output: bool = False) -> None:
     line += f"  peak {run.own_mb:4.0f} MB, chDB {run.engine_mb:4.0f} MB, server {run.server_mb:5.0f} MB"
     if run.autovacuum_s:
         line += f"  autovacuum seen {run.autovacuum_s:.1f} s"
+    if run.checkpoints:
+        line += f"  checkpoints {run.checkpoints}"
     if run.probe_s is not None:
         line += f"  probe {run.probe_s:.2f} s, two at once {run.pair_s:.2f} s"
     if not run.ok:
@@ -546,10 +599,10 @@ def wall(run: Measured | None) -> str:
     return figure(run.wall_s, 2) if run.ok else "failed"
 
 
-def print_times(results: list[Result], warehouses: list[Warehouse], no_check: bool) -> None:
+def print_times(results: list[Result], columns: list[Column], no_check: bool) -> None:
     what = ["`once --no-check` s (no checks run)"] if no_check else ["`once` s", "of which checks s"]
-    header = "| lessons | scenario | " + " | ".join(f"{w.label}: {column}" for w in warehouses for column in what)
-    rule = "|---:|---|" + "---:|" * (len(warehouses) * (1 if no_check else 2))
+    header = "| lessons | scenario | " + " | ".join(f"{c.label}: {column}" for c in columns for column in what)
+    rule = "|---:|---|" + "---:|" * (len(columns) * (1 if no_check else 2))
     references = [
         (name, label)
         for name, label in [
@@ -565,8 +618,8 @@ def print_times(results: list[Result], warehouses: list[Warehouse], no_check: bo
     print(f"\n{header} |\n{rule}")
     for r in results:
         cells = []
-        for w in warehouses:
-            run = r.runs[w.key]
+        for c in columns:
+            run = r.runs[c.key]
             cells.append(wall(run))
             if not no_check:
                 cells.append(figure(run.checks_s, 2))
@@ -586,18 +639,18 @@ def print_times(results: list[Result], warehouses: list[Warehouse], no_check: bo
         )
 
 
-def print_resources(results: list[Result], warehouses: list[Warehouse]) -> None:
+def print_resources(results: list[Result], columns: list[Column]) -> None:
     print(
         "\n| lessons | scenario | warehouse | runner peak MB | chDB worker peak MB | server peak MB¹ "
         "| runner+chDB CPU s | server CPU s |"
     )
     print("|---:|---|---|---:|---:|---:|---:|---:|")
     for r in results:
-        for w in warehouses:
-            run = r.runs[w.key]
+        for c in columns:
+            run = r.runs[c.key]
             cells = [figure(run.own_mb, 0), figure(run.engine_mb, 0), figure(run.server_mb, 0)]
             cells += [figure(run.cpu_s), figure(run.server_cpu_s)]
-            print(f"| {r.lessons} | {r.scenario} | {w.label} | " + " | ".join(cells) + " |")
+            print(f"| {r.lessons} | {r.scenario} | {c.label} | " + " | ".join(cells) + " |")
     print(
         "\n¹ Summed RSS of the postmaster and its children, sampled every 50 ms while the run lasts. RSS "
         "counts the shared buffers each backend has touched, once per process, so the sum overstates the "
@@ -609,43 +662,43 @@ def print_resources(results: list[Result], warehouses: list[Warehouse]) -> None:
     )
 
 
-def print_steps(results: list[Result], warehouses: list[Warehouse]) -> None:
-    """Per-step ms for each scenario of one size, both warehouses side by side, as the runner printed
+def print_steps(results: list[Result], columns: list[Column]) -> None:
+    """Per-step ms for each scenario of one size, every column side by side, as the runner printed
     them; then the checks (each check's own time where the warehouse records it) and the wall time."""
     rows: dict[str, dict[str, int]] = {}
     ms: dict[tuple[str, str, str], int] = {}
     for r in results:
-        for w in warehouses:
-            run = r.runs[w.key]
+        for c in columns:
+            run = r.runs[c.key]
             for line in run.stdout.splitlines():
                 match = STEP_LINE.search(line)
                 if match:
                     rows.setdefault(match[1], {})[r.scenario] = int(match[2])
-                    ms[(match[1], w.key, r.scenario)] = int(match[3])
+                    ms[(match[1], c.key, r.scenario)] = int(match[3])
             for check, check_ms in run.check_ms.items():
-                ms[(f"check {check}", w.key, r.scenario)] = check_ms
+                ms[(f"check {check}", c.key, r.scenario)] = check_ms
     print(f"\n### Steps at {results[0].lessons} lessons, ms\n")
-    columns = [(w, s) for w in warehouses for s in SCENARIOS]
-    print("| step | rows " + " / ".join(SCENARIOS) + " | " + " | ".join(f"{w.key}: {s}" for w, s in columns) + " |")
-    print("|---|---:|" + "---:|" * len(columns))
+    cells_of = [(c, s) for c in columns for s in SCENARIOS]
+    print("| step | rows " + " / ".join(SCENARIOS) + " | " + " | ".join(f"{c.key}: {s}" for c, s in cells_of) + " |")
+    print("|---|---:|" + "---:|" * len(cells_of))
     for step, counts in rows.items():
-        cells = [str(ms.get((step, w.key, s), "")) for w, s in columns]
+        cells = [str(ms.get((step, c.key, s), "")) for c, s in cells_of]
         print(f"| {step} | {' / '.join(str(counts.get(s, '')) for s in SCENARIOS)} | " + " | ".join(cells) + " |")
     by_scenario = {r.scenario: r for r in results}
     checks = sorted({step for step, _, _ in ms if step.startswith("check ")})
     for check in checks:
-        print(f"| {check} | | " + " | ".join(str(ms.get((check, w.key, s), "")) for w, s in columns) + " |")
+        print(f"| {check} | | " + " | ".join(str(ms.get((check, c.key, s), "")) for c, s in cells_of) + " |")
 
     def total(label: str, value) -> None:
-        print(f"| {label} | | " + " | ".join(value(by_scenario[s].runs[w.key]) for w, s in columns) + " |")
+        print(f"| {label} | | " + " | ".join(value(by_scenario[s].runs[c.key]) for c, s in cells_of) + " |")
 
     total("the checks after the run", lambda run: figure(run.checks_s and run.checks_s * 1000, 0))
     total("wall time of `once`", lambda run: figure(run.wall_s * 1000, 0))
     for r in results:
-        for w in warehouses:
-            if not r.runs[w.key].ok:
-                message = (r.runs[w.key].stderr.strip() or r.runs[w.key].stdout.strip() or "no message").splitlines()
-                print(f"\n{w.label}, {r.scenario} failed: {message[-1]}")
+        for c in columns:
+            if not r.runs[c.key].ok:
+                message = (r.runs[c.key].stderr.strip() or r.runs[c.key].stdout.strip() or "no message").splitlines()
+                print(f"\n{c.label}, {r.scenario} failed: {message[-1]}")
 
 
 def print_machine(warehouses: list[Warehouse], results: list[Result]) -> None:
@@ -684,7 +737,7 @@ def print_machine(warehouses: list[Warehouse], results: list[Result]) -> None:
     )
 
 
-def print_targets(results: list[Result], no_check: bool) -> None:
+def print_targets(results: list[Result], columns: list[Column], no_check: bool) -> None:
     at_1m = [r for r in results if r.lessons == 1_000_000]
     if not at_1m:
         return
@@ -692,19 +745,35 @@ def print_targets(results: list[Result], no_check: bool) -> None:
         "\nTargets at 1M lessons (issue 13), the default command:" + (" (not measured: --no-check)" if no_check else "")
     )
     for (key, scenario), limit in TARGETS.items():
-        run = next((r.runs.get(key) for r in at_1m if r.scenario == scenario), None)
-        if run is None or no_check:
-            continue
-        verdict = "met" if run.ok and run.wall_s <= limit else "missed"
-        first = next((r for r in at_1m if r.scenario == scenario and key == "stock" and r.reference), None)
-        beside = ""
-        if first:
-            beside = f" (its reference in this sitting: {wall(first.reference)} s under dbt"
-            beside += f", {wall(first.reference_sql)} s its SQL alone)" if first.reference_sql else ")"
-        print(f"- {key}, {scenario} <= {limit} s: {wall(run)} s, {verdict}{beside}")
+        for column, r in itertools.product(columns, at_1m):
+            run = r.runs.get(column.key)
+            if column.warehouse != key or r.scenario != scenario or run is None or no_check:
+                continue
+            verdict = "met" if run.ok and run.wall_s <= limit else "missed"
+            beside = ""
+            if r.reference:
+                beside = f" (its reference in this sitting: {wall(r.reference)} s under dbt"
+                beside += f", {wall(r.reference_sql)} s its SQL alone)" if r.reference_sql else ")"
+            print(f"- {column.key}, {scenario} <= {limit} s: {wall(run)} s, {verdict}{beside}")
 
 
 # --- command line -----------------------------------------------------------------------------------
+
+
+def builds_of(directories: list[str], parser: argparse.ArgumentParser) -> list[Build]:
+    """The checkouts to run, each labelled with its commit (+ when its files differ from it)."""
+    builds = []
+    for directory in directories:
+        root = Path(directory).resolve()
+        if not (root / "runner.py").is_file():
+            parser.error(f"--builds: {directory} is not a checkout of this project (no runner.py)")
+        git = ["git", "-C", str(root)]
+        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        changed = subprocess.run([*git, "status", "--porcelain", "-uno"], capture_output=True, text=True)
+        label = commit.stdout.strip() + ("+" if changed.stdout.strip() else "") if commit.returncode == 0 else root.name
+        taken = sum(build.label.split("#")[0] == label for build in builds)
+        builds.append(Build(label + (f"#{taken + 1}" if taken else ""), root))
+    return builds
 
 
 def main() -> None:
@@ -715,6 +784,7 @@ def main() -> None:
     parser.add_argument("--steps", action="store_true", help="per-step figures for every size, not just the largest")
     parser.add_argument("--no-check", action="store_true", help="run `once --no-check`, as earlier READMEs measured")
     parser.add_argument("--baseline", action="store_true", help="also run the original's pandas approach (slow)")
+    parser.add_argument("--builds", default=str(ROOT), help="checkouts of the project to compare (comma-separated)")
     args = parser.parse_args()
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -724,18 +794,21 @@ def main() -> None:
     starters = {"embedded": start_embedded, "stock": start_stock}
     if not chosen or set(chosen) - starters.keys() or (args.baseline and "embedded" not in chosen):
         parser.error("--warehouses: embedded, stock or both (the baseline needs embedded)")
+    builds = builds_of(args.builds.split(","), parser)
     warehouses = [starters[name](data_dir) for name in chosen]
     results = []
-    for size in (int(size) for size in args.sizes.split(",")):
-        results.append(bench_size(size, warehouses, data_dir, args))
+    for number, size in enumerate(int(size) for size in args.sizes.split(",")):
+        in_order = builds if number % 2 == 0 else builds[::-1]  # both orders, when a size is given twice
+        results.append(bench_size(size, warehouses, in_order, data_dir, args))
 
     flat = [r for by_size in results for r in by_size]
+    columns = columns_of(warehouses, builds)
     print_machine(warehouses, flat)
-    print_times(flat, warehouses, args.no_check)
-    print_resources(flat, warehouses)
-    print_targets(flat, args.no_check)
+    print_times(flat, columns, args.no_check)
+    print_resources(flat, columns)
+    print_targets(flat, columns, args.no_check)
     for by_size in results if args.steps else results[-1:]:
-        print_steps(by_size, warehouses)
+        print_steps(by_size, columns)
 
 
 if __name__ == "__main__":

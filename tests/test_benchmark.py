@@ -2,15 +2,16 @@
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import demo_source
+from conftest import TCP_SUPERUSER_PASSWORD, demo_source
 
-from bench.benchmark import AUTOVACUUM_DUE, PG15, checks_seconds, cpu_between
+from bench.benchmark import AUTOVACUUM_DUE, PG15, checkpoints_so_far, checks_seconds, cpu_between
 from pipeline import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,19 @@ def test_server_cpu_counts_a_backend_that_ended_during_the_run_once():
     before = {"ended": 10.0, "live": {1: 2.0, 2: 5.0}}  # backend 2 ends during the run, at 7.0 s
     after = {"ended": 10.0 + 7.0 + 3.0, "live": {1: 2.5}}  # and a backend born and ended meanwhile took 3.0 s
     assert cpu_between(before, after) == pytest.approx(0.5 + 2.0 + 3.0)
+
+
+@pytest.mark.parametrize("server", ["pg_server", "tcp_pg_server"])
+def test_the_checkpoints_a_run_began_are_counted_on_both_servers(request, server):
+    """PostgreSQL 17 moved the checkpoint counts from pg_stat_bgwriter to pg_stat_checkpointer."""
+    dsn = request.getfixturevalue(server)
+    if server == "tcp_pg_server":
+        dsn = dsn.format(user="postgres", password=TCP_SUPERUSER_PASSWORD, database="postgres")
+    before = checkpoints_so_far(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+    assert checkpoints_so_far(dsn) == before + 1
 
 
 def test_a_freshly_written_big_table_is_due_for_autovacuum_until_vacuumed(pg_server):
@@ -127,3 +141,29 @@ def test_the_reference_load_builds_a_data_vault_of_the_source_without_indexes(pg
         ).fetchone()
         assert (bytes(key).hex(), title) == (hashlib.md5(b"9001").hexdigest(), "Don't panic")
         assert conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = 'ref_dv'").fetchone()[0] == 0
+
+
+def test_the_benchmark_compares_builds_in_both_orders(tmp_path):
+    """--builds runs each checkout's own runner beside the others, on the same source; a size given twice
+    runs them in both orders. The copy here sleeps a second in one step, so its column shows it."""
+    copy = tmp_path / "slower"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", "__pycache__", ".ruff_cache", ".pytest_cache"))
+    with (copy / "transforms" / "staging" / "stg_course.sql").open("a") as transform:
+        transform.write("\nSELECT pg_sleep(1);\n")
+    done = subprocess.run(
+        [sys.executable, "bench/benchmark.py", "--sizes", "10000,10000", "--warehouses", "embedded",
+         "--data-dir", str(tmp_path / "bench"), "--steps", "--builds", f"{ROOT},{copy}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [ours] = {match[1] for match in re.finditer(r"embedded PostgreSQL 18 @ (\S+): `once` s", done.stdout)} - {"slower"}
+    orders = re.findall(r"^## 10000 lessons, builds in the order (.*)$", done.stdout, re.MULTILINE)
+    assert orders == [f"{ours}, slower", f"slower, {ours}"]
+    header = next(line for line in done.stdout.splitlines() if line.startswith("| step |"))
+    columns = [cell.strip() for cell in header.split("|")[3:-1]]
+    assert columns == [f"embedded-{build}: {scenario}" for build in (ours, "slower")
+                       for scenario in ("first load", "no change", "1% change")]  # fmt: skip
+    for line in (line for line in done.stdout.splitlines() if line.startswith("| staging.stg_course |")):
+        ms = [int(cell) for cell in line.split("|")[3:-1]]
+        assert max(ms[:3]) < 1000 <= min(ms[3:]), line
+    assert "failed" not in done.stdout
