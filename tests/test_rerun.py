@@ -126,3 +126,22 @@ def test_a_first_load_leaves_statistics_on_every_table_it_filled(pipeline):
     )
     assert never_analyzed == []
     assert pipeline.scalar("SELECT reltuples FROM pg_class WHERE oid = 'vault.cur_lesson'::regclass") == 36
+
+
+def test_the_comparison_reads_the_current_state_in_lesson_order(pipeline):
+    """Both current tables come in lesson order from their indexes on lesson_id (migration 0029), at the
+    estimates of a million lessons: the merge with the source's lessons, which come sorted, sorts neither."""
+    pipeline.run()
+    pipeline.source("UPDATE stream_module_lesson SET title = 'Loops' WHERE id = 4")
+    plan = explain_delta(pipeline, *FRESH_MILLION)
+    assert "rows=1000000 " in plan
+    assert "Index Only Scan using cur_lesson_by_id on cur_lesson le" in plan
+    assert "Index Only Scan using cur_module_lesson_by_id on cur_module_lesson ml" in plan
+    assert "Sort Key: le.lesson_id" not in plan
+    assert "Sort Key: ml.lesson_id" not in plan
+    assert staged_after_run(pipeline) == {(4, False)}
+
+
+def staged_after_run(pipeline) -> set[tuple[int, bool]]:
+    pipeline.run()
+    return staged(pipeline)

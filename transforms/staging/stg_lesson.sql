@@ -15,7 +15,8 @@ SELECT * FROM {{ source('stream_module_lesson') }} LIMIT 1;
 -- is the last in this file), in one of two statements: the source computes the hashdiffs itself when its
 -- text has the warehouse's bytes (source_hashes_as_warehouse in macros.sql), or its rows come here and are
 -- hashed here.
--- Both inputs of the comparison come sorted by lesson (the source's from its primary key) and are merged:
+-- Both inputs of the comparison come sorted by lesson, the source's from its primary key and the current
+-- state's from its indexes on lesson_id (migration 0029), and are merged:
 -- the planner, which knows no row count for the source, would hash them, building one hash table after the
 -- other (a third slower at 1M lessons). The delta meets its fetched attributes by a merge too: without
 -- statistics on the current state (a first load's, before autovacuum's visit) the planner expects billions
