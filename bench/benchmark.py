@@ -471,6 +471,7 @@ class Setup:
     warehouse: Warehouse
     build: Build
     column: Column
+    lessons: int  # in its source: the size asked for, rounded to whole generated courses
     source_dsn: str
     warehouse_dsn: str
     env: dict
@@ -500,7 +501,7 @@ def set_up(warehouse: Warehouse, builds: list[Build], size: int, data_dir: Path)
             "CLICKHOUSE_URL": f"chdb://{chdb}",
             "DATA_DIR": str(data_dir / f"runner-{column.key}"),
         }
-        setups.append(Setup(warehouse, build, column, source, warehouse_dsn, env))
+        setups.append(Setup(warehouse, build, column, lessons, source, warehouse_dsn, env))
     return setups
 
 
@@ -539,7 +540,7 @@ def bench_size(size: int, warehouses: list[Warehouse], builds: list[Build], data
         )
     results = []
     for scenario in SCENARIOS:
-        result = Result(size, scenario, {})
+        result = Result(setups[0].lessons, scenario, {})
         for setup in by_key.values():
             if scenario == "1% change":
                 updated, inserted, deleted = change_one_percent(setup.source_dsn)

@@ -144,21 +144,25 @@ def test_the_reference_load_builds_a_data_vault_of_the_source_without_indexes(pg
 
 
 def test_the_benchmark_compares_builds_in_both_orders(tmp_path):
-    """--builds runs each checkout's own runner beside the others, on the same source; a size given twice
-    runs them in both orders. The copy here sleeps a second in one step, so its column shows it."""
+    """--builds runs each checkout's own runner beside the others, on the same source, in the order given
+    at the first size and reversed at the second. The copy here sleeps a second in one step, so its column
+    shows it. A size is generated in whole courses of 10,000 lessons, and labelled as generated."""
     copy = tmp_path / "slower"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", "__pycache__", ".ruff_cache", ".pytest_cache"))
     with (copy / "transforms" / "staging" / "stg_course.sql").open("a") as transform:
         transform.write("\nSELECT pg_sleep(1);\n")
     done = subprocess.run(
-        [sys.executable, "bench/benchmark.py", "--sizes", "10000,10000", "--warehouses", "embedded",
+        [sys.executable, "bench/benchmark.py", "--sizes", "1000,10000", "--warehouses", "embedded",
          "--data-dir", str(tmp_path / "bench"), "--steps", "--builds", f"{ROOT},{copy}"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     [ours] = {match[1] for match in re.finditer(r"embedded PostgreSQL 18 @ (\S+): `once` s", done.stdout)} - {"slower"}
-    orders = re.findall(r"^## 10000 lessons, builds in the order (.*)$", done.stdout, re.MULTILINE)
-    assert orders == [f"{ours}, slower", f"slower, {ours}"]
+    orders = re.findall(r"^## (\d+) lessons, builds in the order (.*)$", done.stdout, re.MULTILINE)
+    assert orders == [("1000", f"{ours}, slower"), ("10000", f"slower, {ours}")]
+    assert [line.split("|")[1].strip() for line in done.stdout.splitlines() if "| first load |" in line] == [
+        "10000"
+    ] * 6  # two sizes: in the times table, and twice (one line a build) in the resources table
     header = next(line for line in done.stdout.splitlines() if line.startswith("| step |"))
     columns = [cell.strip() for cell in header.split("|")[3:-1]]
     assert columns == [f"embedded-{build}: {scenario}" for build in (ours, "slower")
