@@ -139,9 +139,5 @@ def test_the_comparison_reads_the_current_state_in_lesson_order(pipeline):
     assert "Index Only Scan using cur_module_lesson_by_id on cur_module_lesson ml" in plan
     assert "Sort Key: le.lesson_id" not in plan
     assert "Sort Key: ml.lesson_id" not in plan
-    assert staged_after_run(pipeline) == {(4, False)}
-
-
-def staged_after_run(pipeline) -> set[tuple[int, bool]]:
     pipeline.run()
-    return staged(pipeline)
+    assert staged(pipeline) == {(4, False)}
