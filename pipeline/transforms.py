@@ -8,7 +8,7 @@ In a template, `ref('name')` names another transform's table and makes this one 
 `after('name', ...)` only orders, for a step that must not commit before others have read a table;
 `source('table')` names a source table (a foreign table in the warehouse); a `{% call(slice)
 slices() %}` block holds statements that run in SLICES parts at once, `slice('column')` being each
-part's condition on an integer column (see Renderer.render); `load_ts` is the run's
+part's condition on an integer column (see Slice); `load_ts` is the run's
 load timestamp, `mart_loaded_until` the load timestamp of the last run that completed (the mart
 included), or the beginning of time when the mart is empty (then `mart_never_loaded` is true). A mart
 transform reads the warehouse with `warehouse('schema', 'table')`; it runs after every warehouse
@@ -69,6 +69,19 @@ def sql_timestamp(value: datetime | None, engine: str) -> str:
     return f"TIMESTAMPTZ '{text}+00'"
 
 
+@dataclass(frozen=True)
+class Slice:
+    """One part of a slices() block. `slice('column')` is the part's condition on an integer column never
+    NULL (a primary key): the rows whose value leaves the part's remainder, abs() keeping the negative ones
+    in a part too. A template that cuts a range of values instead uses `part` (from 0) and `parts`."""
+
+    part: int
+    parts: int = SLICES
+
+    def __call__(self, column: str) -> str:
+        return f"abs({identifier(column, 'slices() column')} % {self.parts}) = {self.part}"
+
+
 class Renderer:
     """Renders transforms for one run; records the refs each template makes."""
 
@@ -125,17 +138,10 @@ class Renderer:
             return expression
 
         def slices(caller) -> str:
-            # the block is rendered once per part, given the part's condition on a column: the rows whose
-            # value leaves that remainder. The column must be an integer never NULL (a primary key); abs()
-            # keeps the negative ones in a part too
+            # the block is rendered once per part, given the part (see Slice)
             if sliced or transform.engine != "warehouse":
                 raise PipelineError("transforms", f"{transform.path.name}: one slices() block, in a warehouse step")
-            for part in range(SLICES):
-
-                def condition(column: str, part: int = part) -> str:
-                    return f"abs({identifier(column, 'slices() column')} % {SLICES}) = {part}"
-
-                sliced.append(caller(condition).strip() + "\n")
+            sliced.extend(caller(Slice(part)).strip() + "\n" for part in range(SLICES))
             return ""
 
         try:
