@@ -203,10 +203,13 @@ def hashdiff_expression(entity: str) -> str:
 
 
 def delta_statement(step: str) -> str:
+    """The step's delta statement whose source computes the hashdiffs: in its own SQL, or in the first of
+    its slices (stg_lesson compares in parts)."""
     from datetime import UTC, datetime
 
     found = transforms.discover()
     renderer = transforms.Renderer(found, datetime.now(UTC))
-    rendered = renderer.render(found[step])[0]
+    sql, *_, sliced = renderer.render(found[step])
+    rendered = sliced[0] if sliced else sql
     [statement] = [part for part in rendered.split(";\n") if "GROUP BY id" in part]
     return statement
