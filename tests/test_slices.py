@@ -119,3 +119,22 @@ def test_plan_shows_each_slice_after_the_steps_own_statements(pipeline):
     text = step.text
     first, second = text.index("-- slice 1 of 2"), text.index("-- slice 2 of 2")
     assert text.index("TRUNCATE") < first < text.index("GROUP BY id") < second
+
+
+@pytest.mark.parametrize(
+    ("layer", "body"),
+    [
+        ("staging", "{% call(s) slices() %}SELECT 1 WHERE {{ s('id') }};{% endcall %}" * 2),
+        ("mart", "{% call(s) slices() %}SELECT 1 WHERE {{ s('id') }};{% endcall %}"),
+        ("staging", "{% call(s) slices() %}SELECT 1 WHERE {{ s('id; DROP TABLE x') }};{% endcall %}"),
+    ],
+)
+def test_slices_are_one_block_of_a_warehouse_step_on_a_plain_column(tmp_path, layer, body):
+    for folder in ("staging", "vault", "mart"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / layer / "t.sql").write_text(f"-- t: a test\n{body}\n")
+    found = transforms.discover(tmp_path)
+    renderer = transforms.Renderer(found, datetime.now(UTC), root=tmp_path)
+    with pytest.raises(PipelineError) as failure:
+        renderer.render(found["t"])
+    assert failure.value.database in ("transforms", "config")
