@@ -70,7 +70,7 @@ def explain_delta(pipeline, *before: str, part: int = 0) -> str:
     """EXPLAIN ANALYZE of stg_lesson's delta statement (the one whose source computes the hashdiffs) in
     the given part of its slices, under the part's own settings, after the statements `before`, rolled back."""
     found = transforms.discover()
-    sliced = transforms.Renderer(found, datetime.now(UTC)).render(found["stg_lesson"])[4]
+    *_, sliced = transforms.Renderer(found, datetime.now(UTC)).render(found["stg_lesson"])
     statements = [statement.strip() for statement in sliced[part].split(";\n")]
     settings = [statement for statement in statements if "SET LOCAL" in statement]
     [delta] = [statement for statement in statements if "GROUP BY id" in statement]

@@ -29,6 +29,14 @@ def staged_parts(pipeline) -> list[tuple[int, ...]]:
     return [tuple(parts) for (parts,) in rows]
 
 
+def staged_transactions(pipeline) -> list[list[int]]:
+    """The lesson ids each transaction that wrote staging.stg_lesson staged, lowest first."""
+    rows = pipeline.warehouse(
+        "SELECT array_agg(lesson_id ORDER BY lesson_id) FROM staging.stg_lesson GROUP BY xmin::text ORDER BY 1"
+    )
+    return [ids for (ids,) in rows]
+
+
 def test_a_first_load_stages_each_half_of_the_ids_in_a_transaction_of_its_own(pipeline):
     # a lesson with a negative id: a remainder of -1 belongs to a part too
     pipeline.source(
@@ -45,14 +53,6 @@ def test_a_first_load_stages_each_half_of_the_ids_in_a_transaction_of_its_own(pi
     pipeline.source("UPDATE stream_module_lesson SET title = 'Loops' WHERE id IN (3, 4, 30)")
     pipeline.run()
     assert staged_transactions(pipeline) == [[3, 4], [30]]
-
-
-def staged_transactions(pipeline) -> list[list[int]]:
-    """The lesson ids each transaction that wrote staging.stg_lesson staged, lowest first."""
-    rows = pipeline.warehouse(
-        "SELECT array_agg(lesson_id ORDER BY lesson_id) FROM staging.stg_lesson GROUP BY xmin::text ORDER BY 1"
-    )
-    return [ids for (ids,) in rows]
 
 
 def test_a_rerun_stages_each_span_of_the_current_ids_in_a_part_and_every_lesson_beyond_them(pipeline):
