@@ -152,6 +152,20 @@ MART_DAMAGE = {
             "mart_rows_unique": ["ids shown more than once 4/-/-/-"],
         },
     ),
+    "a lesson's row duplicated": (
+        lambda p: newer_version(p, "lesson_id = 1", "generateUUIDv4() AS row_key"),
+        {
+            "mart_matches_warehouse": ["only in the mart 1/1/1/1"],
+            "mart_rows_unique": ["ids shown more than once 1/1/1/1"],
+        },
+    ),
+    "a module's row duplicated": (
+        lambda p: newer_version(p, "module_id = 19 AND lesson_id IS NULL", "generateUUIDv4() AS row_key"),
+        {
+            "mart_matches_warehouse": ["only in the mart 1/1/19/-"],
+            "mart_rows_unique": ["ids shown more than once 1/1/19/-"],
+        },
+    ),
 }
 
 

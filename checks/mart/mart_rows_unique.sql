@@ -1,18 +1,24 @@
 -- mart_rows_unique: the consumer view shows each row key once and each (course, stream, module,
--- lesson) once, empty levels included. After a run (scoped), the rows under the keys it reloaded (its
--- staging.stg_dm_scope, as its mart step copied it); after a run that loaded an empty mart, every row.
+-- lesson) once, empty levels included. After a run (scoped), the rows anchored at the keys it reloaded
+-- (its staging.stg_dm_scope, as its mart step copied it: each row at its deepest key, as the mart step
+-- chose them; a duplicate has its original's ids, so its anchor too); after a run that loaded an empty
+-- mart, every row.
 WITH rows AS (
     SELECT dm_course_module_lesson_stream_uuid AS row_key, course_id, stream_id, module_id, lesson_id
     FROM {{ mart }}.dm_courses_modules_lessons_streams
 {% if scoped and not mart_was_empty %}
-    -- the row keys under the run's keys, found in the data table's narrow id columns, so that the
-    -- view's FINAL reads only their granules
+    -- the row keys anchored at the run's keys (a module's childless row, not its lessons, when only
+    -- that row was reloaded), found in the data table's narrow id columns, so that the view's FINAL
+    -- reads only their granules
     WHERE dm_course_module_lesson_stream_uuid GLOBAL IN (
         SELECT row_key FROM {{ mart_data }}
         WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
-           OR module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell'))
-           OR stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell'))
-           OR course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell'))
+           OR (lesson_id IS NULL
+               AND module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell')))
+           OR (lesson_id IS NULL AND module_id IS NULL
+               AND stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell')))
+           OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
+               AND course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell')))
     )
 {% endif %}
 )
