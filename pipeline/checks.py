@@ -7,7 +7,7 @@ changed; on demand (`runner.py check`) and on the scheduler's cadence, whole tab
 
 import queue
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,6 @@ from pipeline.mart import Mart, warehouse_table
 from pipeline.transforms import sql_timestamp
 
 ROOT = Path(__file__).resolve().parent.parent / "checks"
-DATABASES = ("mart", "warehouse")
 EXAMPLES = 5
 # The warehouse's checks share this many connections: after a first load at 1M lessons its largest
 # check alone took about as long as all the mart's, and the rest waited behind it on one connection
@@ -104,23 +103,48 @@ def paths() -> list[Path]:
 def run_checks(
     meta, warehouse_dsn: str, the_mart: Mart, run_id: int | None = None, scope: Scope = FULL
 ) -> list[CheckResult]:
-    """Every check, recorded. The two databases work at once: the mart's checks one after the other, and
-    beside them the warehouse's, on WAREHOUSE_CONNECTIONS connections of their own that each take the
-    next one."""
-    by_database = {database: [path for path in paths() if path.parent.name == database] for database in DATABASES}
-    pending = queue.SimpleQueue()
-    for path in by_database["warehouse"]:
-        pending.put(path)
-    with ThreadPoolExecutor(max_workers=1 + WAREHOUSE_CONNECTIONS) as pool:
-        mart_side = pool.submit(lambda: [run_check(path, None, the_mart, scope) for path in by_database["mart"]])
-        warehouse_sides = [
-            pool.submit(run_warehouse_checks, pending, warehouse_dsn, the_mart, scope)
+    """Every check, recorded."""
+    return Pass(warehouse_dsn, the_mart, scope).finish(meta, run_id)
+
+
+class Pass:
+    """One pass of every check in one scope. The two databases work at once: the mart's checks one after
+    the other, and beside them the warehouse's, on WAREHOUSE_CONNECTIONS connections of their own that
+    each take the next one. The warehouse's may start first (`start_warehouse`): a run starts them once it
+    has written the vault, while its last steps load the mart, which they do not read."""
+
+    def __init__(self, warehouse_dsn: str, the_mart: Mart, scope: Scope = FULL):
+        self.warehouse_dsn, self.the_mart, self.scope = warehouse_dsn, the_mart, scope
+        self.pool = ThreadPoolExecutor(max_workers=WAREHOUSE_CONNECTIONS)
+        self.warehouse_sides: list[Future] = []
+
+    def start_warehouse(self) -> None:
+        if self.warehouse_sides:
+            return
+        pending = queue.SimpleQueue()
+        for path in paths():
+            if path.parent.name == "warehouse":
+                pending.put(path)
+        self.warehouse_sides = [
+            self.pool.submit(run_warehouse_checks, pending, self.warehouse_dsn, self.the_mart, self.scope)
             for _ in range(WAREHOUSE_CONNECTIONS)
         ]
-        warehouse_results = [result for side in warehouse_sides for result in side.result()]
-        results = mart_side.result() + sorted(warehouse_results, key=lambda result: result.name)
-    warehouse.record_checks(meta, run_id, results, scope.name)
-    return results
+
+    def finish(self, meta, run_id: int | None = None) -> list[CheckResult]:
+        """The mart's checks, here, beside the warehouse's (started now if not yet); all recorded."""
+        with self.pool:
+            self.start_warehouse()
+            mart_results = [
+                run_check(path, None, self.the_mart, self.scope) for path in paths() if path.parent.name == "mart"
+            ]
+            warehouse_results = [result for side in self.warehouse_sides for result in side.result()]
+        results = mart_results + sorted(warehouse_results, key=lambda result: result.name)
+        warehouse.record_checks(meta, run_id, results, self.scope.name)
+        return results
+
+    def abandon(self) -> None:
+        """Wait for the checks started, and drop their results: the run they were to follow failed."""
+        self.pool.shutdown(wait=True)
 
 
 def run_warehouse_checks(pending: queue.SimpleQueue, warehouse_dsn: str, the_mart: Mart, scope: Scope) -> list:

@@ -39,6 +39,49 @@ def test_checks_pass_after_runs_and_are_recorded(pipeline):
     assert len(recorded) == len(list(checks.ROOT.glob("*/*.sql"))) and all(passed for _, passed in recorded)
 
 
+EARLY_CHECKS = "the vault is written: its checks start, beside the mart's load"
+
+
+def line_index(log: list[str], text: str) -> int:
+    return next(number for number, line in enumerate(log) if text in line)
+
+
+def test_a_rerun_checks_the_vault_while_it_loads_the_mart_and_records_every_check_after(pipeline):
+    pipeline.run()  # a first load: its mart step and its checks each keep the cores busy, so they take turns
+    assert not any(EARLY_CHECKS in line for line in pipeline.log)
+    assert line_index(pipeline.log, "check ") > line_index(pipeline.log, ".dm_courses_modules_lessons_streams_data ")
+    pipeline.log.clear()
+    pipeline.source("UPDATE stream_module_lesson SET title = 'Renamed' WHERE id = 1")
+    pipeline.run()
+    vault_steps = [number for number, line in enumerate(pipeline.log) if " vault." in line]
+    started = line_index(pipeline.log, EARLY_CHECKS)
+    assert max(vault_steps) < started < line_index(pipeline.log, ".dm_courses_modules_lessons_streams_data ")
+    recorded = pipeline.warehouse(
+        "SELECT check_name, passed FROM meta.check_result WHERE run_id = (SELECT max(run_id) FROM meta.run)"
+    )
+    assert sorted(recorded) == sorted((path.stem, True) for path in checks.paths())
+
+
+def test_a_run_whose_mart_step_fails_after_the_vault_checks_started_records_no_checks(pipeline):
+    pipeline.run()
+    db = pipeline.mart.database
+    pipeline.mart.execute(f"RENAME TABLE {db}.stage_dm_feed TO {db}.stage_dm_feed_away")
+    pipeline.source("UPDATE stream_module_lesson SET title = 'Renamed' WHERE id = 1")
+    pipeline.log.clear()
+    with pytest.raises(PipelineError) as failed:
+        pipeline.run()
+    assert failed.value.database == "mart" and "stage_dm_feed" in failed.value.reason
+    assert any(EARLY_CHECKS in line for line in pipeline.log)
+    assert not any(" check " in line for line in pipeline.log)
+    last_run = "(SELECT max(run_id) FROM meta.run)"
+    assert pipeline.scalar(f"SELECT status FROM meta.run WHERE run_id = {last_run}") == "failed"
+    assert pipeline.scalar(f"SELECT count(*) FROM meta.check_result WHERE run_id = {last_run}") == 0
+    pipeline.mart.execute(f"RENAME TABLE {db}.stage_dm_feed_away TO {db}.stage_dm_feed")
+    pipeline.run()  # the next run loads the mart and checks it
+    assert pipeline.scalar(f"SELECT count(*) FROM meta.check_result WHERE run_id = {last_run}") == len(checks.paths())
+    pipeline.assert_mart_matches_warehouse()
+
+
 def test_a_hub_row_lost_fails_rows_point_at_parents_with_its_keys(pipeline):
     pipeline.run()
     pipeline.warehouse("DELETE FROM vault.h_lesson WHERE lesson_id = 5 RETURNING 1")
