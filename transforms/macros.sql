@@ -179,3 +179,17 @@ SELECT * FROM (
     FROM {{ warehouse('vault', 'v_dm_shells') }} AS u
 )
 {%- endmacro %}
+
+{#- A mart row is anchored at its deepest key: its lesson, else its module, else its stream, else its
+    course. The condition that a row's anchor is among the keys in `scope` (a mart run's stage_dm_scope,
+    by level: a '<parent>_shell' key stands for the parent's childless row only), on the data table's
+    narrow id columns. GLOBAL: on a cluster the node that runs the query reads its own stage once. -#}
+{% macro anchored_in(scope) -%}
+(lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
+ OR (lesson_id IS NULL
+     AND module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell')))
+ OR (lesson_id IS NULL AND module_id IS NULL
+     AND stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell')))
+ OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
+     AND course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell'))))
+{%- endmacro %}

@@ -7,7 +7,7 @@
 -- rows assembled here from the warehouse's current state as the view assembles them, as that load did
 -- (current_mart_rows in transforms/macros.sql: cheaper than reading the view whole; the whole-table
 -- tier compares with the view itself).
-{% from 'macros.sql' import mart_columns as columns, current_mart_rows %}
+{% from 'macros.sql' import mart_columns as columns, current_mart_rows, anchored_in %}
 WITH
 {% if scoped and mart_was_empty %}
     -- every row of the warehouse's view, assembled from the current state as the mart's first load was
@@ -34,14 +34,7 @@ WITH
         -- module, else ...), found in the data table's narrow id columns, so that the view's FINAL
         -- reads only their granules
         WHERE dm_course_module_lesson_stream_uuid GLOBAL IN (
-            SELECT row_key FROM {{ mart_data }}
-            WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
-               OR (lesson_id IS NULL
-                   AND module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell')))
-               OR (lesson_id IS NULL AND module_id IS NULL
-                   AND stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell')))
-               OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
-                   AND course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell')))
+            SELECT row_key FROM {{ mart_data }} WHERE {{ anchored_in(scope) | indent(12) }}
         )
 {% endif %}
     ),

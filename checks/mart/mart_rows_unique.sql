@@ -3,6 +3,7 @@
 -- (its staging.stg_dm_scope, as its mart step copied it: each row at its deepest key, as the mart step
 -- chose them; a duplicate has its original's ids, so its anchor too); after a run that loaded an empty
 -- mart, every row.
+{% from 'macros.sql' import anchored_in %}
 WITH rows AS (
     SELECT dm_course_module_lesson_stream_uuid AS row_key, course_id, stream_id, module_id, lesson_id
     FROM {{ mart }}.dm_courses_modules_lessons_streams
@@ -11,14 +12,7 @@ WITH rows AS (
     -- that row was reloaded), found in the data table's narrow id columns, so that the view's FINAL
     -- reads only their granules
     WHERE dm_course_module_lesson_stream_uuid GLOBAL IN (
-        SELECT row_key FROM {{ mart_data }}
-        WHERE lesson_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level = 'lesson')
-           OR (lesson_id IS NULL
-               AND module_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('module', 'module_shell')))
-           OR (lesson_id IS NULL AND module_id IS NULL
-               AND stream_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('stream', 'stream_shell')))
-           OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
-               AND course_id GLOBAL IN (SELECT id FROM {{ scope }} WHERE level IN ('course', 'course_shell')))
+        SELECT row_key FROM {{ mart_data }} WHERE {{ anchored_in(scope) | indent(8) }}
     )
 {% endif %}
 )

@@ -7,7 +7,7 @@
 -- here is GLOBAL: the node that runs the query evaluates the subquery once and ships the set to the
 -- shards. A plain IN under a Distributed FROM would be sent as is, and each shard would read its own
 -- empty stage: rows on other shards would never get their tombstones. On one server GLOBAL IN is IN.
-{% from 'macros.sql' import mart_columns as columns, current_mart_rows %}
+{% from 'macros.sql' import mart_columns as columns, current_mart_rows, anchored_in %}
 {#- A run's inserts are written in blocks of at most 64k rows or 32 MB, not the default 1M rows or
     256 MB, for less memory. A first load keeps the defaults: in 64k blocks, 1M lessons made 8 parts,
     whose merge raced the checks that follow (3.5-3.7 s of checks with 2 parts, 4.2-4.8 s with 8; chDB's
@@ -63,13 +63,7 @@ WITH loaded AS (
     WHERE (SELECT count() FROM {{ mart }}.stage_dm_scope) > 0
       AND is_deleted = 0
       -- each row is anchored at its deepest key: its lesson, else its module, else ...
-      AND (lesson_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level = 'lesson')
-        OR (lesson_id IS NULL
-            AND module_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('module', 'module_shell')))
-        OR (lesson_id IS NULL AND module_id IS NULL
-            AND stream_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('stream', 'stream_shell')))
-        OR (lesson_id IS NULL AND module_id IS NULL AND stream_id IS NULL
-            AND course_id GLOBAL IN (SELECT id FROM {{ mart }}.stage_dm_scope WHERE level IN ('course', 'course_shell'))))
+      AND {{ anchored_in(mart ~ '.stage_dm_scope') | indent(6) }}
 )
 -- rows whose key or content the mart does not show yet
 SELECT row_key, hashdiff, {{ columns | join(', ') }}, {{ load_ts }}, {{ load_ts }}, 0
