@@ -102,41 +102,20 @@ def run_once(
         the_mart = mart.connect(endpoints.clickhouse_url)  # chDB's worker starts while the warehouse is prepared
         prepare(meta, endpoints, log)
         deletes = guard.Limit(max_delete_share, allow_mass_delete)
-        after_run = []  # the checks of this run's scope, made once it has written the vault
-
-        def vault_written(load_ts: datetime) -> None:
-            """The warehouse's checks start now, beside the steps that load the mart, unless this run loads an
-            empty mart: a first load's mart step and its checks each keep both cores busy, and side by side
-            they only share them (at 1M lessons the mart step took 5.2-6.3 s so, against 2.5-3.8 s)."""
-            scope = checks.Scope(run_ts=load_ts, mart_was_empty=mart_ready.result() is None)
-            after_run.append(checks.Pass(endpoints.warehouse_dsn, the_mart, scope))
-            if not scope.mart_was_empty:
-                log.message("the vault is written: its checks start, beside the mart's load")
-                after_run[0].start_warehouse()
-
         with ThreadPoolExecutor(max_workers=1) as background:  # the mart is readied while the delta steps run
             mart_ready = background.submit(prepare_mart, meta, endpoints, the_mart, log)
+            after_run = ChecksAfterRun(endpoints.warehouse_dsn, the_mart, mart_ready, log)
+            early = after_run.vault_written if check and not select else None
             try:
-                run_id, load_ts, results = run_steps(
-                    meta,
-                    endpoints,
-                    the_mart,
-                    log,
-                    select,
-                    mart_ready,
-                    deletes,
-                    vault_written if check and not select else None,
-                )
+                run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, mart_ready, deletes, early)
             except BaseException:
-                for started in after_run:
-                    started.abandon()
+                after_run.abandon()
                 raise
         with ThreadPoolExecutor(max_workers=1) as background:  # the oddities are counted while the checks run
             counted = background.submit(count_oddities, meta, run_id, results, log)
             if check and not select:
-                if not after_run:
-                    vault_written(load_ts)
-                report_checks(after_run[0].finish(meta, run_id), log, after_run[0].scope)
+                checked, scope = after_run.finish(meta, run_id, load_ts)
+                report_checks(checked, log, scope)
                 if full_check_every is not None and full_check_due(meta, full_check_every):
                     log.message(f"the whole-table checks are due (every {full_check_every} s)")
                     report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id), log, checks.FULL)
@@ -147,6 +126,38 @@ def run_once(
         raise PipelineError(database, reason, transient=warehouse.is_transient(error)) from None
     finally:
         meta.close()
+
+
+class ChecksAfterRun:
+    """The checks that follow a run, in its scope. The warehouse's start once the run has written the vault
+    (`vault_written`), beside the steps that stage and load the mart, which they do not read; unless the run
+    loads an empty mart: a first load's mart step and its checks each keep both cores busy, and side by side
+    they only share them (at 1M lessons the mart step took 5.2-6.3 s so, against 2.5-3.8 s). The mart's
+    checks follow the run (`finish`)."""
+
+    def __init__(self, warehouse_dsn: str, the_mart: mart.Mart, mart_ready: Future, log: Log):
+        self.warehouse_dsn, self.the_mart, self.mart_ready, self.log = warehouse_dsn, the_mart, mart_ready, log
+        self.started: checks.Pass | None = None
+
+    def scope(self, load_ts: datetime) -> checks.Scope:
+        return checks.Scope(run_ts=load_ts, mart_was_empty=self.mart_ready.result() is None)
+
+    def vault_written(self, load_ts: datetime) -> None:
+        scope = self.scope(load_ts)
+        if not scope.mart_was_empty:
+            self.log.message("the vault is written: its checks start, beside the mart's load")
+            self.started = checks.Pass(self.warehouse_dsn, self.the_mart, scope)
+            self.started.start_warehouse()
+
+    def finish(self, meta: psycopg.Connection, run_id: int, load_ts: datetime) -> tuple[list, checks.Scope]:
+        """Every check's result, recorded, and their scope."""
+        the_pass = self.started or checks.Pass(self.warehouse_dsn, self.the_mart, self.scope(load_ts))
+        return the_pass.finish(meta, run_id), the_pass.scope
+
+    def abandon(self) -> None:
+        """The run failed: wait for the checks started, and record none."""
+        if self.started:
+            self.started.abandon()
 
 
 def full_check_due(meta: psycopg.Connection, every_s: int) -> bool:
