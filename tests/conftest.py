@@ -13,13 +13,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from pipeline import embedded, mart
+from pipeline import embedded, mart, transforms
 from pipeline.log import Log
 from pipeline.run import Endpoints, run_once
 
@@ -112,6 +113,17 @@ class Pipeline:
             " ORDER BY course_id, stream_id NULLS FIRST, module_id NULLS FIRST, lesson_id NULLS FIRST"
         )
         return [dict(zip([name for (name,) in names], row, strict=True)) for row in rows]
+
+
+def stg_lesson_delta(part: int = 0) -> tuple[list[str], str]:
+    """stg_lesson's delta statement whose source computes the hashdiffs, in the given part of its slices,
+    with the part's own SET LOCAL settings, as a run renders them now."""
+    found = transforms.discover()
+    *_, sliced = transforms.Renderer(found, datetime.now(UTC)).render(found["stg_lesson"])
+    statements = [statement.strip() for statement in sliced[part].split(";\n")]
+    settings = [statement for statement in statements if "SET LOCAL" in statement]
+    [delta] = [statement for statement in statements if "GROUP BY id" in statement]
+    return settings, delta
 
 
 @pytest.fixture

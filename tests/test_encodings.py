@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import SOURCE_PASSWORD, TCP_SUPERUSER_PASSWORD, Pipeline
+from conftest import SOURCE_PASSWORD, TCP_SUPERUSER_PASSWORD, Pipeline, stg_lesson_delta
 from jinja2 import Environment, FileSystemLoader
 from psycopg import sql
 
@@ -140,7 +140,7 @@ def test_a_utf8_source_computes_the_hashdiffs_itself(make_pipeline, warehouse_on
     the source-encoding test beside it does not keep postgres_fdw 15 or 18 from pushing it down."""
     pipeline = make_pipeline("UTF8", warehouse_on_pg15=warehouse_on_pg15)
     pipeline.run()
-    statement = delta_statement("stg_lesson")
+    _, statement = stg_lesson_delta()
     plan = "\n".join(row[0] for row in pipeline.warehouse(f"EXPLAIN (VERBOSE) {statement}"))
     remote = re.findall(r"Remote SQL: (.*)", plan)
     [aggregate] = [line for line in remote if "GROUP BY" in line]
@@ -200,16 +200,3 @@ def attributes(entity: str) -> dict:
 def hashdiff_expression(entity: str) -> str:
     env = Environment(loader=FileSystemLoader(str(transforms.ROOT)), trim_blocks=True, lstrip_blocks=True)
     return str(env.get_template("macros.sql").module.hashdiff(attributes(entity)))
-
-
-def delta_statement(step: str) -> str:
-    """The step's delta statement whose source computes the hashdiffs: in its own SQL, or in the first of
-    its slices (stg_lesson compares in parts)."""
-    from datetime import UTC, datetime
-
-    found = transforms.discover()
-    renderer = transforms.Renderer(found, datetime.now(UTC))
-    sql, *_, sliced = renderer.render(found[step])
-    rendered = sliced[0] if sliced else sql
-    [statement] = [part for part in rendered.split(";\n") if "GROUP BY id" in part]
-    return statement

@@ -1,10 +1,9 @@
 """Reruns: the lesson delta first tells an unchanged source apart by a sum on each side, and compares
 row by row only when the sums differ. Every kind of change must still reach the delta."""
 
-from datetime import UTC, datetime
-
 import psycopg
 import pytest
+from conftest import stg_lesson_delta
 
 from pipeline import transforms
 
@@ -69,11 +68,7 @@ def test_a_current_state_that_drifted_from_the_source_is_compared_again(pipeline
 def explain_delta(pipeline, *before: str, part: int = 0) -> str:
     """EXPLAIN ANALYZE of stg_lesson's delta statement (the one whose source computes the hashdiffs) in
     the given part of its slices, under the part's own settings, after the statements `before`, rolled back."""
-    found = transforms.discover()
-    *_, sliced = transforms.Renderer(found, datetime.now(UTC)).render(found["stg_lesson"])
-    statements = [statement.strip() for statement in sliced[part].split(";\n")]
-    settings = [statement for statement in statements if "SET LOCAL" in statement]
-    [delta] = [statement for statement in statements if "GROUP BY id" in statement]
+    settings, delta = stg_lesson_delta(part)
     with psycopg.connect(pipeline.endpoints.warehouse_dsn) as conn:
         for setting in [*before, *settings]:
             conn.execute(setting)
