@@ -105,7 +105,8 @@ def run_once(
         with ThreadPoolExecutor(max_workers=1) as background:  # the mart is readied while the delta steps run
             mart_ready = background.submit(prepare_mart, meta, endpoints, the_mart, log)
             after_run = ChecksAfterRun(endpoints.warehouse_dsn, the_mart, mart_ready, log)
-            early = after_run.vault_written if check and not select else None
+            checking = check and not select  # a part of the pipeline is not checked
+            early = after_run.vault_written if checking else None
             try:
                 run_id, load_ts, results = run_steps(meta, endpoints, the_mart, log, select, mart_ready, deletes, early)
             except BaseException:
@@ -113,7 +114,7 @@ def run_once(
                 raise
         with ThreadPoolExecutor(max_workers=1) as background:  # the oddities are counted while the checks run
             counted = background.submit(count_oddities, meta, run_id, results, log)
-            if check and not select:
+            if checking:
                 checked, scope = after_run.finish(meta, run_id, load_ts)
                 report_checks(checked, log, scope)
                 if full_check_every is not None and full_check_due(meta, full_check_every):
