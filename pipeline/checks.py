@@ -96,8 +96,9 @@ def run_check(path: Path, meta, the_mart: Mart, scope: Scope = FULL) -> CheckRes
     return CheckResult(path.stem, database, failures, [f"{table} {key}" for _, table, key in rows], ms)
 
 
-def paths() -> list[Path]:
-    return sorted(ROOT.glob("*/*.sql"))
+def paths(database: str = "*") -> list[Path]:
+    """Every check's file, or those of one database ("mart", "warehouse")."""
+    return sorted(ROOT.glob(f"{database}/*.sql"))
 
 
 def run_checks(
@@ -122,9 +123,8 @@ class Pass:
         if self.warehouse_sides:
             return
         pending = queue.SimpleQueue()
-        for path in paths():
-            if path.parent.name == "warehouse":
-                pending.put(path)
+        for path in paths("warehouse"):
+            pending.put(path)
         self.warehouse_sides = [
             self.pool.submit(run_warehouse_checks, pending, self.warehouse_dsn, self.the_mart, self.scope)
             for _ in range(WAREHOUSE_CONNECTIONS)
@@ -134,9 +134,7 @@ class Pass:
         """The mart's checks, here, beside the warehouse's (started now if not yet); all recorded."""
         with self.pool:
             self.start_warehouse()
-            mart_results = [
-                run_check(path, None, self.the_mart, self.scope) for path in paths() if path.parent.name == "mart"
-            ]
+            mart_results = [run_check(path, None, self.the_mart, self.scope) for path in paths("mart")]
             warehouse_results = [result for side in self.warehouse_sides for result in side.result()]
         results = mart_results + sorted(warehouse_results, key=lambda result: result.name)
         warehouse.record_checks(meta, run_id, results, self.scope.name)

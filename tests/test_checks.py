@@ -7,7 +7,7 @@ import pytest
 
 from pipeline import checks
 
-MART_CHECKS = {path.stem for path in checks.paths() if path.parent.name == "mart"}
+MART_CHECKS = {path.stem for path in checks.paths("mart")}
 
 
 @pytest.fixture
