@@ -20,9 +20,8 @@ from pipeline.transforms import sql_timestamp
 
 ROOT = Path(__file__).resolve().parent.parent / "checks"
 EXAMPLES = 5
-# The warehouse's checks share this many connections: after a first load at 1M lessons its largest
-# check alone took about as long as all the mart's, and the rest waited behind it on one connection
-# (the checks 4.1 s on one, 3.4-3.5 s on two).
+# The warehouse's checks share this many connections: after a first load its largest check alone takes
+# about as long as all the mart's, and on one connection the rest would wait behind it.
 WAREHOUSE_CONNECTIONS = 2
 
 
@@ -150,8 +149,7 @@ def run_warehouse_checks(pending: queue.SimpleQueue, warehouse_dsn: str, the_mar
     results = []
     with warehouse.connect(warehouse_dsn, autocommit=True) as own:
         # One backend each: the mart's checks read the warehouse meanwhile through one backend of their
-        # own, which parallel workers starved (after a first load at 1M lessons the checks took 5.4 s
-        # with them, 4.6-4.75 s without, and 10.7 s of CPU against 9.3 s; whole tables 9.0 s and 8.5 s).
+        # own, which parallel workers starved of the cores (slower in all, and more CPU).
         own.execute("SET max_parallel_workers_per_gather = 0")
         while True:
             try:

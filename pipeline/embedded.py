@@ -20,8 +20,8 @@ from pipeline import PipelineError
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "demo" / "source_catalog.sql"
 
 # Server settings for the embedded default, made with ALTER SYSTEM. The 128 MB default buffer pool
-# cannot hold the current state of 1M lessons that every run joins with (an unchanged run takes
-# 6 s instead of 4.8 s); a larger WAL allowance spares a first load some checkpoints; and on a local
+# cannot hold the current state of 1M lessons that every run joins with (an unchanged run then reads
+# it from disk); a larger WAL allowance spares a first load some checkpoints; and on a local
 # disk with the data cached, index lookups are cheap, so a small delta is matched key by key instead
 # of by scanning a whole hub. Nothing replicates from this server, so WAL is kept minimal: a table
 # truncated in the step that fills it is then written without WAL and synced at commit (see
@@ -107,10 +107,10 @@ def configure(dsn: str) -> tuple[bool, bool]:
 
 
 # PostgreSQL 18's initdb turns data checksums on. With them, the first reader of a page written since
-# the last checkpoint logs the whole page when it sets the page's hint bits: after a first load at 1M
-# lessons the mart step and the checks wrote 1.2 GB of WAL that way (the load itself, WAL-less, wrote
-# 19 MB). The embedded server runs without them, as initdb made clusters before 18: they are turned off
-# (pg_checksums --disable, which changes the control file only) while the server is stopped.
+# the last checkpoint logs the whole page when it sets the page's hint bits: after a first load the mart
+# step and the checks, which only read, would log every page the WAL-less load wrote. The embedded server
+# runs without them, as initdb made clusters before 18: they are turned off (pg_checksums --disable, which
+# changes the control file only) while the server is stopped.
 def disable_checksums(pgdata: Path, system_user: str | None) -> None:
     """Turn data checksums off in a stopped cluster; a cluster still running (another runner process
     holds it) keeps them until a start that finds it stopped."""

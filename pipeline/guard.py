@@ -46,7 +46,7 @@ def deletions(conn: psycopg.Connection, delta: set[str], max_share: float) -> li
     """Per entity staged by the `delta` steps: the keys this run would mark deleted, and the vault's
     current keys. Staging is read only when the vault holds the entity (a first load stages every
     row, none vanished). The current keys are counted only so far as decides the matter: past
-    vanished / max_share of them the delete is not a mass delete (counting 1M lessons took 50 ms)."""
+    vanished / max_share of them the delete is not a mass delete."""
     counts = []
     for name in sorted(delta):
         entity = name.removeprefix("stg_")

@@ -133,8 +133,8 @@ class ChecksAfterRun:
     """The checks that follow a run, in its scope. The warehouse's start once the run has written the vault
     (`vault_written`), beside the steps that stage and load the mart, which they do not read; unless the run
     loads an empty mart: a first load's mart step and its checks each keep both cores busy, and side by side
-    they only share them (at 1M lessons the mart step took 5.2-6.3 s so, against 2.5-3.8 s). The mart's
-    checks follow the run (`finish`)."""
+    they only share them, and the mart step took about twice as long. The mart's checks follow the run
+    (`finish`)."""
 
     def __init__(self, warehouse_dsn: str, the_mart: mart.Mart, mart_ready: Future, log: Log):
         self.warehouse_dsn, self.the_mart, self.mart_ready, self.log = warehouse_dsn, the_mart, mart_ready, log

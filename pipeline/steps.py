@@ -142,9 +142,9 @@ CHANGED_IN_THIS_TRANSACTION = (
 def worth_analyzing(rows: int, estimate: float) -> bool:
     """A table with no row estimate (new, or truncated by this step: every staging table, and a first
     load's vault tables) or one that grew by ANALYZE_SHARE or more. A smaller delta leaves the
-    statistics to autovacuum, whose own threshold is the same 10%: analyzing a 1M-row satellite after
-    10,000 new rows took 0.3 s a run, and after a first load its first ANALYZE also set the hint bits
-    of every page, each logged whole (230 MB of WAL)."""
+    statistics to autovacuum, whose own threshold is the same 10%: analyzing a big satellite for a small
+    delta would read it every run, and its first ANALYZE after a first load would also set the hint bits
+    of every page, each logged whole."""
     return estimate < 0 or rows >= ANALYZE_SHARE * estimate
 
 

@@ -20,11 +20,10 @@ SESSION_OPTIONS = (
     " -c work_mem=256MB"  # hash joins and sorts over the whole source and current state stay in memory
     # a small delta is matched key by key through the current state's indexes, which a warehouse keeps
     # cached: with the default 4 (a spinning disk's) PostgreSQL hashed a million current rows instead
-    # (s_module_lesson_eff after a 1% change at 1M lessons: 0.82 s, with this 0.08 s)
     " -c random_page_cost=1.1"
     # compiling a statement costs more than it saves here: a first load's satellite steps compiled a
-    # delta statement that then found nothing to do, 0.35 s each on a stock PostgreSQL 15 with LLVM, and
-    # the checks' many expressions took longer to compile than to run
+    # delta statement that then found nothing to do, and the checks' many expressions took longer to
+    # compile than to run
     " -c jit=off"
 )
 ADDRESS_OPTIONS = ("host", "port", "dbname")

@@ -153,9 +153,9 @@ $$;
 
 {#- Every row of the warehouse's view vault.v_dm_courses_modules_lessons_streams, assembled inside
     ClickHouse as the view assembles it (`warehouse(schema, table)` reads a warehouse table there):
-    each current lesson, its module and each row of vault.v_dm_upper are read once (1.2 s at 1M
-    lessons), where reading the view whole has the warehouse format a module's, stream's and course's
-    23 columns again for each of its lessons (2.8 s). The few upper rows without a lesson come from the
+    each current lesson, its module and each row of vault.v_dm_upper are read once, where reading the
+    view whole has the warehouse format a module's, stream's and course's 23 columns again for each of
+    its lessons, at more than twice the cost. The few upper rows without a lesson come from the
     warehouse's vault.v_dm_shells, which finds them by index: found here, they took every placement and
     lesson id a second read from the warehouse (ClickHouse keeps no WITH query's rows). A query, for a
     subquery: the mart's first load inserts it, and the check after that load compares the mart with it. -#}

@@ -10,10 +10,10 @@
 {% from 'macros.sql' import mart_columns as columns, current_mart_rows, anchored_in %}
 {#- A run's inserts are written in blocks of at most 64k rows or 32 MB, not the default 1M rows or
     256 MB, for less memory. A first load keeps the defaults: in 64k blocks, 1M lessons made 8 parts,
-    whose merge raced the checks that follow (3.5-3.7 s of checks with 2 parts, 4.2-4.8 s with 8; chDB's
-    worker peaked at 1.1-1.2 GB either way). And without optimize_on_insert: an insert holds one row
-    per key, so ReplacingMergeTree's merge of each block found nothing to replace, at 2.7 s of
-    chDB's 6.7 s of CPU in a first load of 1M lessons; merges and FINAL still keep the latest version. -#}
+    whose merge raced the checks that follow and slowed them (chDB's worker peaked as high either way).
+    And without optimize_on_insert: an insert holds one row per key, so ReplacingMergeTree's merge of
+    each block found nothing to replace, at a third of chDB's CPU in a first load; merges and FINAL
+    still keep the latest version. -#}
 {#- distributed_foreground_insert: an insert through the Distributed table returns once every shard
     holds its rows, not when they are queued on this node for later, so the checks and the next run read
     what this one wrote (a setting the other tables ignore). -#}

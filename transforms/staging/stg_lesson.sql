@@ -27,14 +27,13 @@ SELECT * FROM {{ source('stream_module_lesson') }} LIMIT 1;
 -- text has the warehouse's bytes (source_hashes_as_warehouse in macros.sql), or its rows come here and are
 -- hashed here. A part reads its own ids only, from the source's primary key and the current state's indexes
 -- on lesson_id (migration 0029), and its lessons' hashdiffs and attributes come from one snapshot of the
--- source (its connection's). After a 1% change at 1M lessons on a stock PostgreSQL 15, one statement took
--- 2.6-2.9 s, two parts at once 1.6-1.9 s: postgres_fdw fetches synchronously, so in one statement the source's
--- backend and the warehouse's took turns.
+-- source (its connection's). Two parts, because postgres_fdw fetches synchronously: in one statement the
+-- source's backend and the warehouse's take turns, and one core waits.
 -- Both inputs of a part's comparison come sorted by lesson and are merged:
 -- the planner, which knows no row count for the source, would hash them, building one hash table after the
--- other (a third slower at 1M lessons). The delta meets its fetched attributes by a merge too: without
--- statistics on the current state (a first load's, before autovacuum's visit) the planner expects billions
--- of delta rows and, hashing off, looped over the fetched ones for each (4.8 s for 7,500 lessons).
+-- other. The delta meets its fetched attributes by a merge too: without statistics on the current state (a
+-- first load's, before autovacuum's visit) the planner expects billions of delta rows and, hashing off,
+-- looped over the fetched ones for each.
 {% call(slice) slices() %}
 SET LOCAL enable_hashjoin = off;
 SET LOCAL enable_nestloop = off;
@@ -132,9 +131,8 @@ WHERE (EXISTS (SELECT FROM vault.cur_lesson) OR EXISTS (SELECT FROM vault.cur_mo
 {% endfor %}
 
 -- a first load (the vault holds no current lesson): every source lesson is new, read whole, the part's by
--- remainder of the id (every row is read, and no current state has a span to cut). One backend kept one core
--- busy with postgres_fdw's parsing and the md5 keys while the other waited: 4.5 s at 1M lessons in one
--- statement, 2.3-2.5 s in two parts at once (a stock PostgreSQL 15)
+-- remainder of the id (every row is read, and no current state has a span to cut). In one statement one
+-- backend kept one core busy with postgres_fdw's parsing and the md5 keys while the other waited
 INSERT INTO staging.stg_lesson (
     lesson_id, hk_lesson, module_id, hk_module, hk_module_lesson, hashdiff, vanished, {{ attributes | join(', ') }}
 )

@@ -11,9 +11,9 @@ WHERE NOT EXISTS (SELECT FROM vault.h_lesson AS h WHERE h.hk_lesson = stg.hk_les
 -- in index order, so the btree is written sequentially
 ORDER BY stg.hk_lesson;
 
--- a first load (the hub is empty): every staged lesson, as staged, without the sort and anti-join above
--- (0.3-0.5 s at 1M lessons on a stock server). The index is built after the rows (drop_indexes_when_empty)
--- or, for a role that does not own the hub, kept row by row
+-- a first load (the hub is empty): every staged lesson, as staged, without the sort and anti-join above.
+-- The index is built after the rows (drop_indexes_when_empty) or, for a role that does not own the hub,
+-- kept row by row
 INSERT INTO vault.h_lesson (hk_lesson, lesson_id, load_ts, record_source)
 SELECT hk_lesson, lesson_id, {{ load_ts }}, 'source.stream_module_lesson'
 FROM {{ ref('stg_lesson') }}

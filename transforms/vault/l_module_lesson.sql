@@ -16,8 +16,8 @@ WHERE stg.hk_module IS NOT NULL
 ORDER BY stg.hk_module_lesson;
 
 -- a first load (the link is empty): every staged lesson's relationship, as staged, without the join, sort
--- and anti-join above (0.4-0.5 s at 1M lessons on a stock server). The index is built after the rows
--- (drop_indexes_when_empty) or, for a role that does not own the link, kept row by row
+-- and anti-join above. The index is built after the rows (drop_indexes_when_empty) or, for a role that does
+-- not own the link, kept row by row
 INSERT INTO vault.l_module_lesson (hk_module_lesson, hk_module, hk_lesson, load_ts, record_source)
 SELECT hk_module_lesson, hk_module, hk_lesson, {{ load_ts }}, 'source.stream_module_lesson'
 FROM {{ ref('stg_lesson') }}
