@@ -181,7 +181,7 @@ def test_autovacuum_leaves_staging_to_the_runner(pipeline):
         "SELECT relname, coalesce('autovacuum_enabled=false' = ANY (reloptions), false) FROM pg_class"
         " WHERE relnamespace = 'staging'::regnamespace AND relkind = 'r' ORDER BY 1"
     )
-    assert len(tables) == 6 and all(disabled for _, disabled in tables), tables
+    assert len(tables) == 7 and all(disabled for _, disabled in tables), tables
 
 
 def test_mart_rows_carry_the_source_values(pipeline):

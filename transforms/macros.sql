@@ -45,6 +45,31 @@ md5({{ columns | join("::text || '|' || ") }}::text)::uuid
          AND NOT EXISTS (SELECT FROM source.server_collations WHERE NOT collisdeterministic))
 {%- endmacro %}
 
+{#- The ids a staging step's snapshot of the source holds (the rows of `table`, a source() table, that meet
+    `condition`): their count and the sum of a hash of each, computed by the source, recorded in
+    staging.stg_source_ids when `when` holds. After the run source_matches_vault compares the vault's
+    current keys with these, not with a live source that may have gained or lost rows since. A statement
+    of the step's own transaction, so of the snapshot its other statements read (postgres_fdw keeps one
+    remote transaction, repeatable read, for each local one); `part`, a CTE the condition reads. A SELECT
+    over the INSERT, so that the step's count of rows written leaves the record out. -#}
+{% macro record_source_ids(entity, table, condition='true', when='true', part=none) -%}
+-- the ids this snapshot of the source holds, for the checks after the run
+WITH
+{% if part %}
+    part AS (
+        {{ part | indent(8) }}
+    ),
+{% endif %}
+    recorded AS (
+        INSERT INTO staging.stg_source_ids (entity, ids, id_hash)
+        SELECT '{{ entity }}', snapshot.ids, snapshot.id_hash
+        FROM (SELECT count(*) AS ids, sum(hashint4extended(id, 0)) AS id_hash FROM {{ table }} WHERE {{ condition }}) AS snapshot
+        WHERE {{ when }}
+        RETURNING entity
+    )
+SELECT count(*) FROM recorded;
+{%- endmacro %}
+
 {#- A first load's tables start from fresh, empty files: when every table given is empty, they are
     truncated in the step's own transaction. With wal_level = minimal (the embedded default) PostgreSQL
     then writes their rows without WAL and syncs the files at commit: about a third off a load of a

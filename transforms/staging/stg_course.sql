@@ -1,10 +1,11 @@
 -- stg_course: this run's delta of source.course: every course whose attributes (by hashdiff) differ from
 -- the vault's current state, with its hash key, and every current course gone from the source (vanished).
-{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
+{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse, record_source_ids %}
 {% set attributes = {'title': 'text', 'icon_url': 'text', 'is_auto_course_enroll': 'boolean',
                      'is_demo_enroll': 'boolean', 'created_at': 'timestamp', 'updated_at': 'timestamp',
                      'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_course;
+DELETE FROM staging.stg_source_ids WHERE entity = 'course';
 
 -- one row read whole first: a source column whose type changed fails here, with an error naming table
 -- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
@@ -65,3 +66,5 @@ SELECT
 FROM delta
 LEFT JOIN fetched USING (course_id)
 WHERE EXISTS (SELECT FROM vault.cur_course);
+
+{{ record_source_ids('course', source('course')) }}

@@ -1,11 +1,12 @@
 -- stg_lesson: this run's delta of source.stream_module_lesson: every lesson whose attributes (by hashdiff) or
 -- module differ from the vault's current state, with hash keys (its own, its module's and their link's),
 -- and every current lesson gone from the source (vanished). The vault's lesson steps read only this.
-{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
+{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse, record_source_ids %}
 {% set attributes = {'title': 'text', 'description': 'text', 'teacher_id': 'integer', 'start_at': 'timestamp',
                      'end_at': 'timestamp', 'homework_url': 'text', 'online_lesson_join_url': 'text',
                      'online_lesson_recording_url': 'text', 'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_lesson;
+DELETE FROM staging.stg_source_ids WHERE entity = 'lesson';
 
 -- one row read whole first: a source column whose type changed fails here, with an error naming table
 -- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
@@ -15,6 +16,19 @@ SELECT * FROM {{ source('stream_module_lesson') }} LIMIT 1;
 {% macro cut(k, n) -%}
 {% if k == 0 %}-2147483648{% elif k == n %}2147483648{% else %}lo + (hi - lo) * {{ k }} / {{ n }}{% endif %}
 {%- endmacro %}
+{#- this part's span of lesson ids: the current lesson ids, lowest to highest, cut into equal spans, the first
+    part's reaching down to the lowest integer and the last's up to the highest (a source's new lessons).
+    Every part cuts the same current state, which no other step writes meanwhile, so each id is in exactly
+    one part -#}
+{% macro span(slice) -%}
+SELECT {{ cut(slice.part, slice.parts) }} AS low, {{ cut(slice.part + 1, slice.parts) }} AS high
+FROM (SELECT least((SELECT min(lesson_id) FROM vault.cur_lesson),
+                   (SELECT min(lesson_id) FROM vault.cur_module_lesson))::bigint AS lo,
+             greatest((SELECT max(lesson_id) FROM vault.cur_lesson),
+                      (SELECT max(lesson_id) FROM vault.cur_module_lesson))::bigint AS hi) AS span
+{%- endmacro %}
+{#- whether the vault holds a current lesson: a rerun, not a first load -#}
+{% set rerun = '(EXISTS (SELECT FROM vault.cur_lesson) OR EXISTS (SELECT FROM vault.cur_module_lesson))' %}
 {#- a column's condition: in this part's span -#}
 {% macro in_part(column) -%}
 {{ column }} >= (SELECT low FROM part) AND {{ column }} < (SELECT high FROM part)
@@ -42,16 +56,9 @@ INSERT INTO staging.stg_lesson (
     lesson_id, hk_lesson, module_id, hk_module, hk_module_lesson, hashdiff, vanished, {{ attributes | join(', ') }}
 )
 WITH
-    -- this part's span of lesson ids: the current lesson ids, lowest to highest, cut into equal spans, the
-    -- first part's reaching down to the lowest integer and the last's up to the highest (a source's new
-    -- lessons). Every part cuts the same current state, which no other step writes meanwhile, so each id is
-    -- in exactly one part
+    -- this part's span of lesson ids (span() above)
     part AS (
-        SELECT {{ cut(slice.part, slice.parts) }} AS low, {{ cut(slice.part + 1, slice.parts) }} AS high
-        FROM (SELECT least((SELECT min(lesson_id) FROM vault.cur_lesson),
-                           (SELECT min(lesson_id) FROM vault.cur_module_lesson))::bigint AS lo,
-                     greatest((SELECT max(lesson_id) FROM vault.cur_lesson),
-                              (SELECT max(lesson_id) FROM vault.cur_module_lesson))::bigint AS hi) AS span
+        {{ span(slice) | indent(8) }}
     ),
 {% if hashed_there %}
     -- every source lesson's module and hashdiff, computed by the source: grouped by the primary key,
@@ -104,7 +111,7 @@ SELECT
     fetched.{{ attributes | join(', fetched.') }}
 FROM delta
 LEFT JOIN fetched USING (lesson_id)
-WHERE (EXISTS (SELECT FROM vault.cur_lesson) OR EXISTS (SELECT FROM vault.cur_module_lesson))
+WHERE {{ rerun }}
 {% if hashed_there %}
   AND {{ source_hashes_as_warehouse() }}
   -- and the source changed: first told by two sums, one on each side, of a 64-bit hash of every lesson's
@@ -146,6 +153,9 @@ SELECT
     false,
     {{ attributes | join(', ') }}
 FROM {{ source('stream_module_lesson') }}
-WHERE {{ slice('id') }}
-  AND NOT EXISTS (SELECT FROM vault.cur_lesson) AND NOT EXISTS (SELECT FROM vault.cur_module_lesson);
+WHERE {{ slice('id') }} AND NOT {{ rerun }};
+
+{#- this part's ids in the source: on a rerun its span's, on a first load its remainder's -#}
+{{ record_source_ids('lesson', source('stream_module_lesson'), in_part('id'), rerun, span(slice)) }}
+{{ record_source_ids('lesson', source('stream_module_lesson'), slice('id'), 'NOT ' ~ rerun) }}
 {% endcall %}

@@ -1,10 +1,11 @@
 -- stg_module: this run's delta of source.stream_module: every module whose attributes (by hashdiff) or
 -- stream differ from the vault's current state, with hash keys, and every current module gone from the
 -- source (vanished). The vault's module steps read only this.
-{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
+{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse, record_source_ids %}
 {% set attributes = {'title': 'text', 'order_in_stream': 'integer', 'created_at': 'timestamp', 'updated_at': 'timestamp',
                      'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_module;
+DELETE FROM staging.stg_source_ids WHERE entity = 'module';
 
 -- one row read whole first: a source column whose type changed fails here, with an error naming table
 -- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
@@ -79,3 +80,5 @@ SELECT
 FROM delta
 LEFT JOIN fetched USING (module_id)
 WHERE EXISTS (SELECT FROM vault.cur_module) OR EXISTS (SELECT FROM vault.cur_stream_module);
+
+{{ record_source_ids('module', source('stream_module')) }}

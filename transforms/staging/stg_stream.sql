@@ -1,11 +1,12 @@
 -- stg_stream: this run's delta of source.stream: every stream whose attributes (by hashdiff) or
 -- course differ from the vault's current state, with hash keys, and every current stream gone from the
 -- source (vanished). The vault's stream steps read only this.
-{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse %}
+{% from 'macros.sql' import hash_key, hashdiff, source_hashes_as_warehouse, record_source_ids %}
 {% set attributes = {'name': 'text', 'is_open': 'boolean', 'homework_deadline_days': 'integer', 'start_at': 'timestamp',
                      'end_at': 'timestamp', 'created_at': 'timestamp', 'updated_at': 'timestamp',
                      'deleted_at': 'timestamp'} %}
 TRUNCATE staging.stg_stream;
+DELETE FROM staging.stg_source_ids WHERE entity = 'stream';
 
 -- one row read whole first: a source column whose type changed fails here, with an error naming table
 -- and column (the hashdiffs below are computed by the source, where it would fail less clearly)
@@ -80,3 +81,5 @@ SELECT
 FROM delta
 LEFT JOIN fetched USING (stream_id)
 WHERE EXISTS (SELECT FROM vault.cur_stream) OR EXISTS (SELECT FROM vault.cur_course_stream);
+
+{{ record_source_ids('stream', source('stream')) }}
