@@ -52,6 +52,13 @@ md5({{ columns | join("::text || '|' || ") }}::text)::uuid
     of the step's own transaction, so of the snapshot its other statements read (postgres_fdw keeps one
     remote transaction, repeatable read, for each local one); `part`, a CTE the condition reads. A SELECT
     over the INSERT, so that the step's count of rows written leaves the record out. -#}
+{#- A set of integer ids, fingerprinted: their count and the sum of a 64-bit hash of each, as two columns.
+    The staging steps record the source's (record_source_ids) and source_matches_vault computes the vault's
+    and, on demand, the source's: the two sides agree only if all take it from here. -#}
+{% macro id_fingerprint(column) -%}
+count(*), sum(hashint4extended({{ column }}, 0))
+{%- endmacro %}
+
 {% macro record_source_ids(entity, table, condition='true', when='true', part=none) -%}
 -- the ids this snapshot of the source holds, for the checks after the run
 WITH
@@ -63,7 +70,7 @@ WITH
     recorded AS (
         INSERT INTO staging.stg_source_ids (entity, ids, id_hash)
         SELECT '{{ entity }}', snapshot.ids, snapshot.id_hash
-        FROM (SELECT count(*) AS ids, sum(hashint4extended(id, 0)) AS id_hash FROM {{ table }} WHERE {{ condition }}) AS snapshot
+        FROM (SELECT {{ id_fingerprint('id') }} FROM {{ table }} WHERE {{ condition }}) AS snapshot (ids, id_hash)
         WHERE {{ when }}
         RETURNING entity
     )

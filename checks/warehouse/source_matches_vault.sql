@@ -6,6 +6,7 @@
 -- change since the last run shows there until the next run). Only when the fingerprints differ are the
 -- ids matched one by one to name them: after a run, the ids of its delta (staging.stg_*) with the source as
 -- it is now, and the two counts for a difference the delta does not reach; on demand, all ids.
+{% from 'macros.sql' import id_fingerprint %}
 {% set entities = [('course', 'course'), ('stream', 'stream'), ('stream_module', 'module'),
                    ('stream_module_lesson', 'lesson')] %}
 WITH fingerprints AS MATERIALIZED (
@@ -14,9 +15,9 @@ WITH fingerprints AS MATERIALIZED (
 {% if scoped %}
     FROM (SELECT sum(ids) AS n, sum(id_hash) AS h FROM staging.stg_source_ids WHERE entity = '{{ entity }}') AS src,
 {% else %}
-    FROM (SELECT count(*) AS n, sum(hashint4extended(id, 0)) AS h FROM source.{{ source }}) AS src,
+    FROM (SELECT {{ id_fingerprint('id') }} FROM source.{{ source }}) AS src (n, h),
 {% endif %}
-         (SELECT count(*) AS n, sum(hashint4extended({{ entity }}_id, 0)) AS h FROM vault.cur_{{ entity }}) AS cur
+         (SELECT {{ id_fingerprint(entity ~ '_id') }} FROM vault.cur_{{ entity }}) AS cur (n, h)
     {{ "UNION ALL" if not loop.last }}
 {% endfor %}
 ),
