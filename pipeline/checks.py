@@ -50,6 +50,8 @@ class Scope:
 
     run_ts: datetime | None = None
     mart_was_empty: bool = False
+    # whole tables right after a run (the scheduler's cadence): the source's ids as that run read them
+    source_as_read: bool = False
 
     @property
     def name(self) -> str:
@@ -57,6 +59,7 @@ class Scope:
 
 
 FULL = Scope()
+FULL_AFTER_RUN = Scope(source_as_read=True)
 
 
 def render(path: Path, the_mart: Mart, scope: Scope = FULL) -> str:
@@ -73,6 +76,7 @@ def render(path: Path, the_mart: Mart, scope: Scope = FULL) -> str:
         warehouse=warehouse,
         scope=f"{the_mart.database}.stage_dm_scope",  # the run's staging.stg_dm_scope, as its mart step copied it
         scoped=scope.run_ts is not None,
+        source_as_read=scope.run_ts is not None or scope.source_as_read,
         mart_was_empty=scope.mart_was_empty,
         run_ts=sql_timestamp(scope.run_ts, "warehouse"),
     )

@@ -119,7 +119,8 @@ def run_once(
                 report_checks(checked, log, scope)
                 if full_check_every is not None and full_check_due(meta, full_check_every):
                     log.message(f"the whole-table checks are due (every {full_check_every} s)")
-                    report_checks(checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id), log, checks.FULL)
+                    whole = checks.run_checks(meta, endpoints.warehouse_dsn, the_mart, run_id, checks.FULL_AFTER_RUN)
+                    report_checks(whole, log, checks.FULL_AFTER_RUN)
             counted.result()
         return results
     except psycopg.Error as error:  # the run log's own statements: the warehouse failed, or the source
