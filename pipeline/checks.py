@@ -57,6 +57,11 @@ class Scope:
     def name(self) -> str:
         return "full" if self.run_ts is None else "run"
 
+    @property
+    def reads_recorded_source(self) -> bool:
+        """Whether source_matches_vault compares with the source's ids as the last run recorded them."""
+        return self.run_ts is not None or self.source_as_read
+
 
 FULL = Scope()
 FULL_AFTER_RUN = Scope(source_as_read=True)
@@ -76,7 +81,7 @@ def render(path: Path, the_mart: Mart, scope: Scope = FULL) -> str:
         warehouse=warehouse,
         scope=f"{the_mart.database}.stage_dm_scope",  # the run's staging.stg_dm_scope, as its mart step copied it
         scoped=scope.run_ts is not None,
-        source_as_read=scope.run_ts is not None or scope.source_as_read,
+        source_as_read=scope.reads_recorded_source,
         mart_was_empty=scope.mart_was_empty,
         run_ts=sql_timestamp(scope.run_ts, "warehouse"),
     )

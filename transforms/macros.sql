@@ -45,13 +45,6 @@ md5({{ columns | join("::text || '|' || ") }}::text)::uuid
          AND NOT EXISTS (SELECT FROM source.server_collations WHERE NOT collisdeterministic))
 {%- endmacro %}
 
-{#- The ids a staging step's snapshot of the source holds (the rows of `table`, a source() table, that meet
-    `condition`): their count and the sum of a hash of each, computed by the source, recorded in
-    staging.stg_source_ids when `when` holds. After the run source_matches_vault compares the vault's
-    current keys with these, not with a live source that may have gained or lost rows since. A statement
-    of the step's own transaction, so of the snapshot its other statements read (postgres_fdw keeps one
-    remote transaction, repeatable read, for each local one); `part`, a CTE the condition reads. A SELECT
-    over the INSERT, so that the step's count of rows written leaves the record out. -#}
 {#- A set of integer ids, fingerprinted: their count and the sum of a 64-bit hash of each, as two columns.
     The staging steps record the source's (record_source_ids) and source_matches_vault computes the vault's
     and, on demand, the source's: the two sides agree only if all take it from here. -#}
@@ -59,6 +52,13 @@ md5({{ columns | join("::text || '|' || ") }}::text)::uuid
 count(*), sum(hashint4extended({{ column }}, 0))
 {%- endmacro %}
 
+{#- The ids a staging step's snapshot of the source holds (the rows of `table`, a source() table, that meet
+    `condition`): their count and the sum of a hash of each, computed by the source, recorded in
+    staging.stg_source_ids when `when` holds. After the run source_matches_vault compares the vault's
+    current keys with these, not with a live source that may have gained or lost rows since. A statement
+    of the step's own transaction, so of the snapshot its other statements read (postgres_fdw keeps one
+    remote transaction, repeatable read, for each local one); `part`, a CTE the condition reads. A SELECT
+    over the INSERT, so that the step's count of rows written leaves the record out. -#}
 {% macro record_source_ids(entity, table, condition='true', when='true', part=none) -%}
 -- the ids this snapshot of the source holds, for the checks after the run
 WITH
